@@ -1,0 +1,6 @@
+"""cocowiki: a living, verified wiki of a repository.
+
+The package is being built on the tiffany runtime; see the open issues for its plan.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,87 @@
+"""The functions a task calls: the kernel's API as seen from inside ``tiffany.run``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, TypeVar
+
+from .clock import Clock
+from .kernel import CoroutineFunction, Kernel
+from .priority import Priority
+from .runstate import current_kernel
+from .task import Task
+from .traps import block
+
+T = TypeVar("T")
+
+
+def run(
+    main: Callable[..., Coroutine[Any, Any, T]],
+    *args: Any,
+    clock: Clock | None = None,
+    instruments: Iterable[object] = (),
+) -> T:
+    """Run ``main(*args)`` on a new kernel; return its result or raise its exception."""
+    result: T = Kernel(clock=clock, instruments=instruments).run(main, *args)
+    return result
+
+
+async def spawn(
+    fn: CoroutineFunction | Coroutine[Any, Any, Any],
+    *args: Any,
+    name: str | None = None,
+    priority: Priority | int = Priority.NORMAL,
+) -> Task:
+    """Start ``fn(*args)`` as a new task and return it at once; ``join`` it for the result.
+
+    The task is independent of its spawner (as in curio); use a :class:`TaskGroup` when
+    the tasks' lifetimes should be bound to a block of code.
+    """
+    return current_kernel().spawn_task(fn, args, name=name, priority=priority)
+
+
+def current_time() -> float:
+    """Now, on the running kernel's clock (virtual or monotonic), in seconds."""
+    return current_kernel().now()
+
+
+def current_task() -> Task:
+    """The task that is running this code."""
+    task = current_kernel()._current
+    if task is None:
+        raise RuntimeError("current_task() must be called from inside a task")
+    return task
+
+
+def emit(kind: str, **data: Any) -> None:
+    """Hand a named event to the running kernel's instruments (model calls, tool calls)."""
+    current_kernel().emit(kind, data)
+
+
+async def wait_readable(fileobj: Any) -> None:
+    """Block until ``fileobj`` (a socket, a file descriptor) can be read without blocking."""
+    kernel = current_kernel()
+    await block("wait readable", kernel.wait_io(fileobj, 1))
+
+
+async def wait_writable(fileobj: Any) -> None:
+    """Block until ``fileobj`` can be written without blocking."""
+    kernel = current_kernel()
+    await block("wait writable", kernel.wait_io(fileobj, 2))
+
+
+def notify_closing(fileobj: Any) -> None:
+    """Call before closing a file object some task may wait on; waiters get an error."""
+    current_kernel().notify_closing(fileobj)
+
+
+async def to_thread(fn: Callable[..., T], *args: Any, cancellable: bool = False) -> T:
+    """Run blocking ``fn(*args)`` in a worker thread without blocking the kernel.
+
+    A thread cannot be interrupted, so by default a cancelled task waits for the thread
+    to finish and gets ``Cancelled`` at its next trap. With ``cancellable=True`` it walks
+    away at once and the thread's result is dropped.
+    """
+    kernel = current_kernel()
+    result: T = await block("thread", kernel.run_in_thread(fn, args, cancellable))
+    return result

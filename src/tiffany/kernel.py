@@ -1,0 +1,614 @@
+"""The kernel: one loop that owns the ready queues, the timers, the I/O registry and tasks.
+
+The loop takes the next ready task (most urgent priority first, FIFO within a level),
+runs it until it traps, and acts on the trap. When nothing is ready it waits for I/O
+until the next timer is due, or jumps a virtual clock straight to that timer.
+
+The hot path is kept free of work nobody asked for: instruments are called only when
+installed, cancellation is checked only while some scope is cancelled, and the selector is
+polled only when a task waits for I/O or a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import logging
+import selectors
+import socket
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from inspect import CO_COROUTINE as _CO_COROUTINE
+from types import FunctionType
+from typing import Any
+
+from .cancel import CancelScope
+from .clock import Clock, MonotonicClock, VirtualClock
+from .errors import BusyResourceError, Cancelled, ClosedResourceError, Deadlock
+from .instruments import overridden_hooks
+from .priority import LEVELS, Priority
+from .runstate import RUNSTATE
+from .task import BLOCKED, READY, RUNNING, Task
+from .traps import BLOCK, SLEEP, YIELD, Setup
+
+log = logging.getLogger("tiffany")
+
+#: Every this many steps, the head of each waiting lower level moves up one level, so LOW
+#: and IDLE tasks make progress even under a steady stream of more urgent work.
+AGING_INTERVAL = 64
+
+_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+
+CoroutineFunction = Callable[..., Coroutine[Any, Any, Any]]
+
+
+class _Waiters:
+    """The two tasks (reader, writer) that may wait on one file descriptor."""
+
+    __slots__ = ("fileobj", "mask", "reader", "writer")
+
+    def __init__(self, fileobj: Any) -> None:
+        self.fileobj = fileobj
+        self.reader: Task | None = None
+        self.writer: Task | None = None
+        self.mask = 0  # what the selector is registered for
+
+
+class Kernel:
+    """Runs tasks. Most programs use :func:`tiffany.run`, which builds one."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        instruments: Iterable[object] = (),
+        aging_interval: int = AGING_INTERVAL,
+        max_threads: int | None = None,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.now: Callable[[], float] = self.clock.now
+        self._virtual = isinstance(self.clock, VirtualClock)
+        self._queues: list[deque[int]] = [deque() for _ in range(LEVELS)]
+        self._tasks: dict[int, Task] = {}
+        self._ids = itertools.count(1)
+        self._current: Task | None = None
+        self._timers: list[tuple[float, int, Any, int]] = []
+        self._timer_seq = itertools.count()
+        self._stale_timers = 0
+        self._ncancelled = 0  # active scopes whose cancel was called
+        self._aging_interval = aging_interval
+        self._steps_to_aging = aging_interval
+        self._unjoined: dict[int, Task] = {}
+        self._running = False
+        # I/O
+        self._selector = selectors.DefaultSelector()
+        self._io: dict[int, _Waiters] = {}
+        self._io_dirty: dict[int, _Waiters] = {}
+        self._io_waiting = 0
+        self._wake_recv, self._wake_send = socket.socketpair()
+        self._wake_recv.setblocking(False)
+        self._wake_send.setblocking(False)
+        self._selector.register(self._wake_recv, _READ, None)
+        # threads
+        self._max_threads = max_threads
+        self._executor: ThreadPoolExecutor | None = None
+        self._threads_pending = 0
+        self._thread_results: deque[tuple[Task, int, Future[Any]]] = deque()
+        # instruments
+        self._instruments: list[object] = []
+        self._hooks: dict[str, list[Callable[..., None]]] = {}
+        self._rebuild_hooks()
+        for instrument in instruments:
+            self.add_instrument(instrument)
+
+    # == instruments ====================================================================
+    def add_instrument(self, instrument: object) -> None:
+        """Install ``instrument``; its overridden hooks are called from now on."""
+        if instrument in self._instruments:
+            return
+        self._instruments.append(instrument)
+        self._rebuild_hooks()
+
+    def remove_instrument(self, instrument: object) -> None:
+        self._instruments.remove(instrument)
+        self._rebuild_hooks()
+
+    @property
+    def instruments(self) -> tuple[object, ...]:
+        return tuple(self._instruments)
+
+    def _rebuild_hooks(self) -> None:
+        hooks: dict[str, list[Callable[..., None]]] = {}
+        for instrument in self._instruments:
+            for name in overridden_hooks(instrument):
+                hooks.setdefault(name, []).append(getattr(instrument, name))
+        self._hooks = hooks
+        self._h_scheduled = hooks.get("task_scheduled")
+        self._h_before_step = hooks.get("before_task_step")
+        self._h_after_step = hooks.get("after_task_step")
+
+    def _call_hook(self, name: str, *args: Any) -> None:
+        for hook in self._hooks.get(name, ()):
+            try:
+                hook(*args)
+            except Exception:
+                instrument = getattr(hook, "__self__", hook)
+                log.exception("instrument %r failed in %s; removing it", instrument, name)
+                if instrument in self._instruments:
+                    self.remove_instrument(instrument)
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        """Pass a named event to every instrument with an ``event`` hook."""
+        if "event" in self._hooks:
+            self._call_hook("event", kind, data)
+
+    # == tasks ==========================================================================
+    def spawn_task(
+        self,
+        fn: CoroutineFunction | Coroutine[Any, Any, Any],
+        args: tuple[Any, ...] = (),
+        *,
+        name: str | None = None,
+        priority: Priority | int = Priority.NORMAL,
+        parent_scope: CancelScope | None = None,
+        system: bool = False,
+    ) -> Task:
+        """Create a task and queue its first step; the building block of every spawn."""
+        if type(fn) is FunctionType and not args and fn.__code__.co_flags & _CO_COROUTINE:
+            coro = fn()  # the common case, checked cheaply
+        else:
+            coro = _as_coroutine(fn, args)
+        task_id = next(self._ids)
+        if type(priority) is not Priority:
+            priority = Priority(priority)
+        task = Task(self, task_id, coro, name, priority, system)
+        task._scope = task._root_scope = CancelScope._for_task(self, task, parent_scope)
+        self._tasks[task_id] = task
+        if "task_spawned" in self._hooks:
+            self._call_hook("task_spawned", task)
+        self._schedule(task)
+        return task
+
+    def _schedule(self, task: Task) -> None:
+        if task._queued:
+            return
+        task._queued = True
+        task._state = READY
+        self._queues[task._priority].append(task.id)
+        if self._h_scheduled:
+            self._call_hook("task_scheduled", task)
+
+    def reschedule(self, task: Task, value: Any = None, exc: BaseException | None = None) -> None:
+        """Wake a blocked task; it resumes with ``value`` or with ``exc`` raised."""
+        if task._state is not BLOCKED:
+            raise RuntimeError(f"cannot wake {task!r}: it is not blocked")
+        task._gen += 1
+        task._abort = None
+        task._next_value = value
+        task._next_exc = exc
+        self._schedule(task)
+
+    def _reprioritise(self, task: Task, priority: Priority) -> None:
+        old = task._priority
+        task._priority = priority
+        if task._queued and old != priority:
+            self._queues[old].remove(task.id)
+            self._queues[priority].append(task.id)
+
+    def _age(self) -> None:
+        """Move the head of each lower waiting level up by one level."""
+        queues = self._queues
+        seen_work = False
+        for level in range(LEVELS):
+            queue = queues[level]
+            if queue and seen_work:
+                queues[level - 1].append(queue.popleft())
+            seen_work = seen_work or bool(queue)
+
+    def _task_exited(self, task: Task, result: Any, exc: BaseException | None) -> None:
+        task._finish(result, exc)
+        del self._tasks[task.id]
+        task._root_scope._detach()
+        if task._joiners:
+            for joiner in task._joiners:
+                self.reschedule(joiner)
+            task._joiners = None
+        if task._exit_callbacks:
+            for callback in task._exit_callbacks:
+                callback(task)
+        elif exc is not None and not task._observed and not isinstance(exc, Cancelled):
+            self._unjoined[task.id] = task  # reported at exit unless joined by then
+        if "task_exited" in self._hooks:
+            self._call_hook("task_exited", task)
+
+    # == cancellation ===================================================================
+    def _cancel_pending(self, task: Task) -> bool:
+        scope: CancelScope | None = task._scope
+        while scope is not None:
+            if scope._cancel_called:
+                return True
+            if scope._shield:
+                return False
+            scope = scope._parent
+        return False
+
+    def _deliver_cancel(self, scope: CancelScope) -> None:
+        """Wake every blocked task inside ``scope`` (not behind a shield) with Cancelled."""
+        tasks: dict[Task, None] = {}
+        stack = [scope]
+        while stack:
+            current = stack.pop()
+            if current._task is not None:
+                tasks[current._task] = None
+            if current._children:
+                stack.extend(child for child in current._children if not child._shield)
+        for task in tasks:
+            if task._state is BLOCKED and self._cancel_pending(task):
+                abort = task._abort
+                if abort is not None and abort(task):
+                    self.reschedule(task, exc=Cancelled())
+
+    # == timers =========================================================================
+    def _add_deadline(self, scope: CancelScope) -> None:
+        heapq.heappush(
+            self._timers, (scope.deadline, next(self._timer_seq), scope, scope._deadline_gen)
+        )
+
+    def _fire_timers(self, now: float) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, _, target, gen = heapq.heappop(timers)
+            if type(target) is Task:
+                if target._gen == gen and target._state is BLOCKED:
+                    self.reschedule(target)
+            else:
+                target._deadline_passed(gen)
+
+    # == I/O ============================================================================
+    def wait_io(self, fileobj: Any, events: int) -> Setup:
+        """A block-trap setup that parks a task until ``fileobj`` is ready for ``events``."""
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        if fd < 0:
+            raise ClosedResourceError("cannot wait on a closed file object")
+
+        def setup(task: Task) -> Callable[[Task], bool]:
+            waiters = self._io.get(fd)
+            if waiters is None:
+                waiters = self._io[fd] = _Waiters(fileobj)
+            if events == _READ:
+                if waiters.reader is not None:
+                    raise BusyResourceError(f"another task is already reading from fd {fd}")
+                waiters.reader = task
+            else:
+                if waiters.writer is not None:
+                    raise BusyResourceError(f"another task is already writing to fd {fd}")
+                waiters.writer = task
+            self._io_waiting += 1
+            self._io_dirty[fd] = waiters
+            return abort
+
+        def abort(task: Task) -> bool:
+            waiters = self._io.get(fd)
+            if waiters is not None:
+                if waiters.reader is task:
+                    waiters.reader = None
+                if waiters.writer is task:
+                    waiters.writer = None
+                self._io_dirty[fd] = waiters
+            self._io_waiting -= 1
+            return True
+
+        return setup
+
+    def notify_closing(self, fileobj: Any) -> None:
+        """Forget ``fileobj`` before it is closed; its waiters get ClosedResourceError."""
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        waiters = self._io.pop(fd, None)
+        self._io_dirty.pop(fd, None)
+        if waiters is None:
+            return
+        if waiters.mask:
+            self._selector.unregister(fd)
+        for task in (waiters.reader, waiters.writer):
+            if task is not None:
+                self._io_waiting -= 1
+                self.reschedule(task, exc=ClosedResourceError(f"fd {fd} was closed"))
+
+    def _sync_selector(self) -> None:
+        """Bring the selector in line with who waits now; unregistering lazily saves
+        two system calls per read when a task waits on the same socket again at once."""
+        selector = self._selector
+        for fd, waiters in self._io_dirty.items():
+            mask = (_READ if waiters.reader else 0) | (_WRITE if waiters.writer else 0)
+            if mask == waiters.mask:
+                continue
+            if not mask:
+                selector.unregister(fd)
+                del self._io[fd]
+            elif not waiters.mask:
+                selector.register(fd, mask, waiters)
+            else:
+                selector.modify(fd, mask, waiters)
+            waiters.mask = mask
+        self._io_dirty.clear()
+
+    def _poll(self, timeout: float | None) -> None:
+        if self._io_dirty:
+            self._sync_selector()
+        hooks = self._hooks
+        if "before_io_wait" in hooks:
+            self._call_hook("before_io_wait", timeout)
+        events = self._selector.select(timeout)
+        if "after_io_wait" in hooks:
+            self._call_hook("after_io_wait", timeout)
+        for key, mask in events:
+            waiters = key.data
+            if waiters is None:
+                self._drain_wakeups()
+                continue
+            if mask & _READ and waiters.reader is not None:
+                task, waiters.reader = waiters.reader, None
+                self._io_waiting -= 1
+                self._io_dirty[key.fd] = waiters
+                self.reschedule(task)
+            if mask & _WRITE and waiters.writer is not None:
+                task, waiters.writer = waiters.writer, None
+                self._io_waiting -= 1
+                self._io_dirty[key.fd] = waiters
+                self.reschedule(task)
+            if not waiters.reader and not waiters.writer:
+                self._io_dirty[key.fd] = waiters
+
+    # == threads ========================================================================
+    def run_in_thread(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], cancellable: bool
+    ) -> Setup:
+        """A block-trap setup that runs ``fn(*args)`` in the thread pool.
+
+        The worker hands its future back through a deque and wakes the loop through the
+        self-pipe: the kernel never polls for threads.
+        """
+
+        def setup(task: Task) -> Callable[[Task], bool]:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self._max_threads, thread_name_prefix="tiffany-thread"
+                )
+            gen = task._gen
+            future = self._executor.submit(fn, *args)
+            self._threads_pending += 1
+            future.add_done_callback(lambda f: self._thread_done(task, gen, f))
+            return abort
+
+        def abort(task: Task) -> bool:
+            return cancellable
+
+        return setup
+
+    def _thread_done(self, task: Task, gen: int, future: Future[Any]) -> None:
+        # Runs in the worker thread: touch nothing but the deque and the pipe.
+        self._thread_results.append((task, gen, future))
+        # A full pipe means the loop wakes anyway; a closed one means the kernel is gone.
+        with contextlib.suppress(OSError):
+            self._wake_send.send(b"\0")
+
+    def _drain_wakeups(self) -> None:
+        try:
+            while self._wake_recv.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+        results = self._thread_results
+        while results:
+            task, gen, future = results.popleft()
+            self._threads_pending -= 1
+            if task._gen != gen or task._state is not BLOCKED:
+                continue  # the task was cancelled and walked away
+            exc = future.exception()
+            if exc is None:
+                self.reschedule(task, future.result())
+            else:
+                self.reschedule(task, exc=exc)
+
+    # == the loop =======================================================================
+    def run(self, fn: CoroutineFunction | Coroutine[Any, Any, Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` as the main task until it ends; return or raise its outcome.
+
+        When the main task ends, the tasks still alive are cancelled and awaited, so
+        every ``finally`` runs; failures nobody joined are logged.
+        """
+        if RUNSTATE.kernel is not None:
+            raise RuntimeError("tiffany.run() cannot be called from inside a running kernel")
+        if self._running:
+            raise RuntimeError("this kernel is already running")
+        RUNSTATE.kernel = self
+        self._running = True
+        try:
+            if "before_run" in self._hooks:
+                self._call_hook("before_run")
+            main = self.spawn_task(fn, args, name="main")
+            main._observed = True  # its outcome is ours to return or raise
+            self._loop(lambda: not main._done)
+            for task in list(self._tasks.values()):
+                task._root_scope.cancel()
+            self._loop(lambda: bool(self._tasks))
+            self._report_unjoined()
+            if "after_run" in self._hooks:
+                self._call_hook("after_run")
+            if main._exception is not None:
+                raise main._exception
+            return main._result
+        finally:
+            RUNSTATE.kernel = None
+            self._running = False
+            self._close()
+
+    def _report_unjoined(self) -> None:
+        for task in self._unjoined.values():
+            if not task._observed:
+                log.error(
+                    "task %r failed and nobody joined it",
+                    task.name,
+                    exc_info=task._exception,
+                )
+        self._unjoined.clear()
+
+    def _close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        self._selector.close()
+        self._wake_recv.close()
+        self._wake_send.close()
+
+    def _loop(self, keep_going: Callable[[], bool]) -> None:
+        queues = self._queues
+        tasks = self._tasks
+        timers = self._timers
+        now = self.now
+        while keep_going():
+            # One batch: as many steps as there were ready tasks at its start, so I/O
+            # and timers are looked at between batches even when work never runs out.
+            batch = sum(map(len, queues))
+            while batch:
+                batch -= 1
+                for queue in queues:
+                    if queue:
+                        break
+                else:
+                    break
+                task = tasks.get(queue.popleft())
+                if task is None or not task._queued:
+                    continue  # a stale id: the task ended or was moved
+                task._queued = False
+                self._steps_to_aging -= 1
+                if not self._steps_to_aging:
+                    self._steps_to_aging = self._aging_interval
+                    self._age()
+                self._step(task)
+            # Between batches: timers, then I/O and threads.
+            if timers and timers[0][0] <= now():
+                self._fire_timers(now())
+            if any(queues):
+                if self._io_waiting or self._threads_pending:
+                    self._poll(0)
+                continue
+            self._idle()
+
+    def _idle(self) -> None:
+        """Nothing is ready: wait for I/O, a thread or the next timer."""
+        timers = self._timers
+        if self._stale_timers > 64 and self._stale_timers > len(timers) // 2:
+            self._compact_timers()
+        external = self._io_waiting or self._threads_pending
+        if not timers and not external:
+            if not self._tasks:
+                return
+            raise Deadlock(
+                "every task is blocked and nothing can wake one: "
+                + ", ".join(f"{t.name!r} waits on {t.waiting_on}" for t in self._tasks.values())
+            )
+        if not timers:
+            self._poll(None)
+            return
+        deadline = timers[0][0]
+        if self._virtual:
+            clock = self.clock
+            assert isinstance(clock, VirtualClock)
+            if self._threads_pending:
+                self._poll(None)  # virtual time stands still while a thread works
+            elif clock.autojump:
+                if self._io_waiting:
+                    self._poll(0)
+                if not any(self._queues):
+                    clock.jump_to(deadline)
+            elif external:
+                self._poll(None)
+            else:
+                raise Deadlock(
+                    "every task is blocked on a VirtualClock with autojump off: "
+                    "call clock.advance() from a running task or turn autojump on"
+                )
+        else:
+            self._poll(max(0.0, deadline - self.now()))
+        self._fire_timers(self.now())
+
+    def _compact_timers(self) -> None:
+        live = []
+        for entry in self._timers:
+            target, gen = entry[2], entry[3]
+            if type(target) is Task:
+                if target._gen == gen and target._state is BLOCKED:
+                    live.append(entry)
+            elif gen == target._deadline_gen:
+                live.append(entry)
+        heapq.heapify(live)
+        self._timers[:] = live
+        self._stale_timers = 0
+
+    def _step(self, task: Task) -> None:
+        """Run ``task`` until it blocks, yields or exits."""
+        self._current = task
+        task._state = RUNNING
+        if self._h_before_step:
+            self._call_hook("before_task_step", task)
+        value = task._next_value
+        exc = task._next_exc
+        task._next_value = task._next_exc = None
+        coro = task._coro
+        try:
+            trap = coro.send(value) if exc is None else coro.throw(exc)
+            if self._ncancelled and self._cancel_pending(task):
+                self._throw_cancelled(task)
+            elif trap[0] == YIELD:
+                self._schedule(task)
+            elif trap[0] == SLEEP:
+                seconds, absolute = trap[1], trap[2]
+                deadline = seconds if absolute else self.now() + seconds
+                task._state = BLOCKED
+                task._waiting_on = "sleep"
+                task._abort = self._abort_sleep
+                heapq.heappush(self._timers, (deadline, next(self._timer_seq), task, task._gen))
+            elif trap[0] == BLOCK:
+                task._state = BLOCKED
+                task._waiting_on = trap[1]
+                try:
+                    task._abort = trap[2](task)
+                except BaseException as error:  # the setup refused: raise it in the task
+                    self.reschedule(task, exc=error)
+            else:
+                raise RuntimeError(f"unknown trap {trap!r}")
+        except StopIteration as stop:
+            self._task_exited(task, stop.value, None)
+        except BaseException as error:
+            self._task_exited(task, None, error)
+        if self._h_after_step:
+            self._call_hook("after_task_step", task)
+        self._current = None
+
+    def _throw_cancelled(self, task: Task) -> None:
+        """The trap was a checkpoint inside a cancelled scope: answer it with Cancelled."""
+        task._state = BLOCKED
+        self.reschedule(task, exc=Cancelled())
+
+    def _abort_sleep(self, task: Task) -> bool:
+        self._stale_timers += 1
+        return True
+
+
+def _as_coroutine(
+    fn: CoroutineFunction | Coroutine[Any, Any, Any], args: tuple[Any, ...]
+) -> Coroutine[Any, Any, Any]:
+    if isinstance(fn, Coroutine):
+        if args:
+            raise TypeError("pass either a coroutine object or an async function with args")
+        return fn
+    coro = fn(*args)
+    if not isinstance(coro, Coroutine):
+        raise TypeError(
+            f"{getattr(fn, '__qualname__', fn)!r} did not return a coroutine: "
+            "spawn and run take an async function (async def) and its arguments"
+        )
+    return coro

@@ -1,0 +1,347 @@
+"""TCP and Unix-domain sockets as streams for tasks.
+
+Every operation first tries the non-blocking system call and waits for readiness only
+when it would block, so a busy connection costs no selector round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import socket
+import stat
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+from .api import notify_closing, to_thread, wait_readable, wait_writable
+from .errors import ClosedResourceError
+from .group import TaskGroup
+
+log = logging.getLogger("tiffany.net")
+
+Handler = Callable[["SocketStream"], Awaitable[Any]]
+
+DEFAULT_RECV = 65536
+
+
+class SocketStream:
+    """A connected stream socket, non-blocking underneath."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            # Small request/response exchanges must not wait for Nagle's algorithm.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.socket = sock
+        self._closed = False
+
+    async def recv(self, max_bytes: int = DEFAULT_RECV) -> bytes:
+        """Up to ``max_bytes`` bytes, waiting for some; ``b""`` when the peer closed."""
+        if self._closed:
+            raise ClosedResourceError("recv on a closed stream")
+        sock = self.socket
+        while True:
+            try:
+                return sock.recv(max_bytes)
+            except BlockingIOError:
+                await wait_readable(sock)
+
+    async def recv_exactly(self, n: int) -> bytes:
+        """Exactly ``n`` bytes; ``EOFError`` if the peer closes first."""
+        chunks = bytearray()
+        while len(chunks) < n:
+            chunk = await self.recv(n - len(chunks))
+            if not chunk:
+                raise EOFError(f"the peer closed after {len(chunks)} of {n} bytes")
+            chunks += chunk
+        return bytes(chunks)
+
+    async def sendall(self, data: bytes | bytearray | memoryview) -> None:
+        """Send all of ``data``, waiting while the socket's buffer is full."""
+        if self._closed:
+            raise ClosedResourceError("send on a closed stream")
+        sock = self.socket
+        view = memoryview(data)
+        while view:
+            try:
+                sent = sock.send(view)
+            except BlockingIOError:
+                await wait_writable(sock)
+            else:
+                view = view[sent:]
+
+    def send_eof(self) -> None:
+        """Close the writing half: the peer's ``recv`` returns ``b""``, reading goes on."""
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        """Close the stream; tasks waiting on it get ``ClosedResourceError``."""
+        if self._closed:
+            return
+        self._closed = True
+        notify_closing(self.socket)
+        self.socket.close()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def __aenter__(self) -> SocketStream:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<SocketStream fd={self.socket.fileno()}>"
+
+
+class Listener:
+    """A listening socket that accepts connections as streams."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self.socket = sock
+        self._closed = False
+        self._unlink_path: str | None = None
+
+    @property
+    def address(self) -> Any:
+        """The bound address: ``(host, port)`` for TCP, the path for Unix sockets."""
+        return self.socket.getsockname()
+
+    @property
+    def port(self) -> int:
+        port: int = self.socket.getsockname()[1]
+        return port
+
+    async def accept(self) -> SocketStream:
+        """Wait for the next connection."""
+        while True:
+            if self._closed:
+                raise ClosedResourceError("accept on a closed listener")
+            try:
+                conn, _ = self.socket.accept()
+            except BlockingIOError:
+                await wait_readable(self.socket)
+            except OSError as error:
+                # Out of file descriptors or a connection reset before accept: the
+                # listener itself is fine, so log and keep serving.
+                if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    log.warning("accept failed (%s); retrying", error)
+                    await wait_readable(self.socket)
+                elif error.errno == errno.ECONNABORTED:
+                    continue
+                else:
+                    raise
+            else:
+                return SocketStream(conn)
+
+    async def serve(self, handler: Handler) -> None:
+        """Accept forever, running ``handler(stream)`` for each connection in its own task.
+
+        A handler that raises is logged and its connection closed; the server goes on.
+        Cancelling ``serve`` stops accepting and cancels the running handlers.
+        """
+        async with TaskGroup() as group:
+            while True:
+                stream = await self.accept()
+                await group.spawn(_handle, handler, stream, name=f"conn-{stream.socket.fileno()}")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        notify_closing(self.socket)
+        self.socket.close()
+        if self._unlink_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._unlink_path)
+
+    async def aclose(self) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Listener:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+async def _handle(handler: Handler, stream: SocketStream) -> None:
+    try:
+        await handler(stream)
+    except Exception:
+        log.exception("connection handler %r failed", getattr(handler, "__qualname__", handler))
+    finally:
+        stream.close()
+
+
+# -- TCP ------------------------------------------------------------------------------
+async def _resolve(host: str, port: int, passive: bool = False) -> list[Any]:
+    flags = socket.AI_PASSIVE if passive else 0
+    try:  # a numeric address resolves without a thread
+        return socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=flags | socket.AI_NUMERICHOST
+        )
+    except socket.gaierror:
+        return await to_thread(
+            socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, 0, flags, cancellable=True
+        )
+
+
+async def _connect(sock: socket.socket, address: Any) -> None:
+    sock.setblocking(False)
+    code = sock.connect_ex(address)
+    if code in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
+        await wait_writable(sock)
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OSError(code, f"connect to {address!r} failed: {os.strerror(code)}")
+
+
+async def open_tcp(host: str, port: int) -> SocketStream:
+    """Connect to ``host:port`` (each resolved address in turn) and return the stream."""
+    errors: list[OSError] = []
+    for family, kind, proto, _, address in await _resolve(host, port):
+        sock = socket.socket(family, kind, proto)
+        try:
+            await _connect(sock, address)
+        except OSError as error:
+            sock.close()
+            errors.append(error)
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return SocketStream(sock)
+    if not errors:
+        raise OSError(f"{host!r} resolved to no address")
+    if len(errors) == 1:
+        raise errors[0]
+    raise OSError(f"could not connect to {host}:{port}: {'; '.join(map(str, errors))}")
+
+
+async def listen_tcp(host: str = "127.0.0.1", port: int = 0, *, backlog: int = 128) -> Listener:
+    """Bind and listen on ``host:port`` (port 0 picks a free one; see ``listener.port``)."""
+    family, kind, proto, _, address = (await _resolve(host, port, passive=True))[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return Listener(sock)
+
+
+async def serve_tcp(
+    handler: Handler,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    backlog: int = 128,
+    started: Callable[[Listener], Any] | None = None,
+) -> None:
+    """Listen on ``host:port`` and serve ``handler`` forever; ``started`` gets the listener."""
+    async with await listen_tcp(host, port, backlog=backlog) as listener:
+        if started is not None:
+            started(listener)
+        await listener.serve(handler)
+
+
+# -- Unix domain sockets --------------------------------------------------------------
+async def open_unix(path: str | os.PathLike[str]) -> SocketStream:
+    """Connect to the Unix socket at ``path``."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        await _connect(sock, os.fspath(path))
+    except BaseException:
+        sock.close()
+        raise
+    return SocketStream(sock)
+
+
+def _clear_stale_socket(path: str) -> None:
+    """Remove a socket file left by a dead server; refuse to touch anything else."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise FileExistsError(f"{path} exists and is not a socket: remove it or pick another path")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except ConnectionRefusedError:
+        os.unlink(path)  # nobody listens: a leftover
+        return
+    except OSError:
+        return
+    finally:
+        probe.close()
+    raise OSError(errno.EADDRINUSE, f"a server is already listening on {path}")
+
+
+async def listen_unix(
+    path: str | os.PathLike[str], *, backlog: int = 128, mode: int | None = 0o600
+) -> Listener:
+    """Listen on a Unix socket at ``path`` created with ``mode`` (owner-only by default)."""
+    path = os.fspath(path)
+    _clear_stale_socket(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        old_umask = os.umask(0o777 ^ mode) if mode is not None else None
+        try:
+            sock.bind(path)
+        finally:
+            if old_umask is not None:
+                os.umask(old_umask)
+        if mode is not None:
+            os.chmod(path, mode)
+        sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    listener = Listener(sock)
+    listener._unlink_path = path
+    return listener
+
+
+async def serve_unix(
+    handler: Handler,
+    path: str | os.PathLike[str],
+    *,
+    backlog: int = 128,
+    mode: int | None = 0o600,
+    started: Callable[[Listener], Any] | None = None,
+) -> None:
+    """Listen on the Unix socket ``path`` and serve ``handler`` forever."""
+    async with await listen_unix(path, backlog=backlog, mode=mode) as listener:
+        if started is not None:
+            started(listener)
+        await listener.serve(handler)
+
+
+__all__ = [
+    "Listener",
+    "SocketStream",
+    "listen_tcp",
+    "listen_unix",
+    "open_tcp",
+    "open_unix",
+    "serve_tcp",
+    "serve_unix",
+]

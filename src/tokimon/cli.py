@@ -1,0 +1,26 @@
+"""The ``tokimon`` command line; its commands arrive with the issues that build them."""
+
+from __future__ import annotations
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    help="tokimon: an autonomous coding agent.", no_args_is_help=True, add_completion=False
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Keep sub-commands even while there is only one."""
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()
