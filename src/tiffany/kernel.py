@@ -82,6 +82,7 @@ class Kernel:
         self._steps_to_aging = aging_interval
         self._unjoined: dict[int, Task] = {}
         self._running = False
+        self._main: Task | None = None
         # I/O
         self._selector = selectors.DefaultSelector()
         self._io: dict[int, _Waiters] = {}
@@ -194,7 +195,10 @@ class Kernel:
         old = task._priority
         task._priority = priority
         if task._queued and old != priority:
-            self._queues[old].remove(task.id)
+            for queue in self._queues:  # aging may have moved it off its own level
+                if task.id in queue:
+                    queue.remove(task.id)
+                    break
             self._queues[priority].append(task.id)
 
     def _age(self) -> None:
@@ -428,12 +432,10 @@ class Kernel:
         try:
             if "before_run" in self._hooks:
                 self._call_hook("before_run")
-            main = self.spawn_task(fn, args, name="main")
+            main = self._main = self.spawn_task(fn, args, name="main")
             main._observed = True  # its outcome is ours to return or raise
             self._loop(lambda: not main._done)
-            for task in list(self._tasks.values()):
-                task._root_scope.cancel()
-            self._loop(lambda: bool(self._tasks))
+            self._loop(self._cancel_leftovers)
             self._report_unjoined()
             if "after_run" in self._hooks:
                 self._call_hook("after_run")
@@ -444,6 +446,12 @@ class Kernel:
             RUNSTATE.kernel = None
             self._running = False
             self._close()
+
+    def _cancel_leftovers(self) -> bool:
+        """After main: cancel whatever still runs (again for tasks spawned meanwhile)."""
+        for task in self._tasks.values():
+            task._root_scope.cancel()
+        return bool(self._tasks)
 
     def _report_unjoined(self) -> None:
         for task in self._unjoined.values():
@@ -494,8 +502,8 @@ class Kernel:
             if any(queues):
                 if self._io_waiting or self._threads_pending:
                     self._poll(0)
-                continue
-            self._idle()
+            elif keep_going():
+                self._idle()
 
     def _idle(self) -> None:
         """Nothing is ready: wait for I/O, a thread or the next timer."""
@@ -504,12 +512,9 @@ class Kernel:
             self._compact_timers()
         external = self._io_waiting or self._threads_pending
         if not timers and not external:
-            if not self._tasks:
-                return
-            raise Deadlock(
-                "every task is blocked and nothing can wake one: "
-                + ", ".join(f"{t.name!r} waits on {t.waiting_on}" for t in self._tasks.values())
-            )
+            if self._tasks:
+                self._deadlocked()
+            return
         if not timers:
             self._poll(None)
             return
@@ -527,13 +532,26 @@ class Kernel:
             elif external:
                 self._poll(None)
             else:
-                raise Deadlock(
-                    "every task is blocked on a VirtualClock with autojump off: "
-                    "call clock.advance() from a running task or turn autojump on"
+                self._deadlocked(
+                    " (the VirtualClock has autojump off: call clock.advance() from a "
+                    "running task, or turn autojump on)"
                 )
+                return
         else:
             self._poll(max(0.0, deadline - self.now()))
         self._fire_timers(self.now())
+
+    def _deadlocked(self, hint: str = "") -> None:
+        """Nothing can ever wake a task: raise ``Deadlock`` in the main task, if it waits,
+        so the program sees where it is stuck; otherwise out of ``run``."""
+        waits = ", ".join(f"{t.name!r} waits on {t.waiting_on}" for t in self._tasks.values())
+        error = Deadlock(f"every task is blocked and nothing can wake one: {waits}{hint}")
+        main = self._main
+        abort = main._abort if main is not None and main._state is BLOCKED else None
+        if main is not None and abort is not None and abort(main):
+            self.reschedule(main, exc=error)
+            return
+        raise error
 
     def _compact_timers(self) -> None:
         live = []

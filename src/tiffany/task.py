@@ -152,6 +152,8 @@ class Task:
     # -- what users await --------------------------------------------------------------
     async def join(self) -> Any:
         """Wait for the task to end; return its result or raise ``TaskError`` from its error."""
+        if self._kernel._current is self:
+            raise RuntimeError(f"task {self.name!r} cannot join itself")
         if not self._done:
             await block("join", self._add_joiner)
         self._observed = True
