@@ -5,7 +5,7 @@ trio: priorities, cancel scopes and timeouts, a virtual clock for deterministic 
 I/O, threads, synchronisation and bounded channels. Start with :func:`run`.
 """
 
-from . import net
+from . import net, telemetry
 from .api import (
     current_task,
     current_time,
@@ -20,6 +20,7 @@ from .api import (
 from .cancel import CancelScope, fail_after, fail_at, move_on_after, move_on_at
 from .channel import Channel
 from .clock import Clock, MonotonicClock, VirtualClock
+from .debug import dump_tasks, format_task_dump
 from .errors import (
     BusyResourceError,
     Cancelled,
@@ -27,6 +28,7 @@ from .errors import (
     ClosedResourceError,
     Deadlock,
     EndOfChannel,
+    ShuttingDown,
     TaskCancelled,
     TaskError,
     TiffanyError,
@@ -38,6 +40,9 @@ from .instruments import Instrument
 from .kernel import Kernel
 from .priority import Priority
 from .runstate import current_kernel
+from .shutdown import ShutdownReport
+from .signals import SignalReceiver, open_signal_receiver
+from .supervise import Restart
 from .sync import Condition, Event, Lock, Semaphore
 from .task import Task, TaskState
 from .traps import sleep, sleep_until, yield_now
@@ -61,7 +66,11 @@ __all__ = [
     "Lock",
     "MonotonicClock",
     "Priority",
+    "Restart",
     "Semaphore",
+    "ShutdownReport",
+    "ShuttingDown",
+    "SignalReceiver",
     "Task",
     "TaskCancelled",
     "TaskError",
@@ -74,17 +83,22 @@ __all__ = [
     "current_kernel",
     "current_task",
     "current_time",
+    "dump_tasks",
     "emit",
     "fail_after",
     "fail_at",
+    "format_task_dump",
     "move_on_after",
     "move_on_at",
     "net",
     "notify_closing",
+    "open_signal_receiver",
     "run",
+    "shutdown",
     "sleep",
     "sleep_until",
     "spawn",
+    "telemetry",
     "to_thread",
     "wait_readable",
     "wait_writable",

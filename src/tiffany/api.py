@@ -9,6 +9,8 @@ from .clock import Clock
 from .kernel import CoroutineFunction, Kernel
 from .priority import Priority
 from .runstate import current_kernel
+from .shutdown import ShutdownReport
+from .supervise import Restart, supervised
 from .task import Task
 from .traps import block
 
@@ -20,10 +22,33 @@ def run(
     *args: Any,
     clock: Clock | None = None,
     instruments: Iterable[object] = (),
+    handle_signals: bool = False,
+    shutdown_grace: float = 10.0,
 ) -> T:
-    """Run ``main(*args)`` on a new kernel; return its result or raise its exception."""
-    result: T = Kernel(clock=clock, instruments=instruments).run(main, *args)
+    """Run ``main(*args)`` on a new kernel; return its result or raise its exception.
+
+    With ``handle_signals``, SIGTERM and a first SIGINT start a graceful shutdown of
+    ``shutdown_grace`` seconds (a second SIGINT cancels everything at once); ``run`` then
+    returns None if the main task was cancelled by it.
+    """
+    kernel = Kernel(
+        clock=clock,
+        instruments=instruments,
+        handle_signals=handle_signals,
+        shutdown_grace=shutdown_grace,
+    )
+    result: T = kernel.run(main, *args)
     return result
+
+
+async def shutdown(grace: float | None = None, *, reason: str = "requested") -> ShutdownReport:
+    """Shut the running kernel down gracefully; returns what happened to each task.
+
+    New spawns raise ``ShuttingDown``; tasks in flight get ``grace`` seconds to finish,
+    then are cancelled; cleanups run, registered resources close, system tasks stop
+    last. The caller is neither drained nor cancelled.
+    """
+    return await current_kernel().shutdown(grace, reason=reason)
 
 
 async def spawn(
@@ -31,13 +56,26 @@ async def spawn(
     *args: Any,
     name: str | None = None,
     priority: Priority | int = Priority.NORMAL,
+    system: bool = False,
+    restart: Restart | None = None,
 ) -> Task:
     """Start ``fn(*args)`` as a new task and return it at once; ``join`` it for the result.
 
     The task is independent of its spawner (as in curio); use a :class:`TaskGroup` when
-    the tasks' lifetimes should be bound to a block of code.
+    the tasks' lifetimes should be bound to a block of code. A ``system`` task belongs to
+    the kernel (signal handling, metrics, servers): it does not count as work in flight
+    at shutdown and is stopped last. With ``restart``, a failure runs ``fn`` again as
+    the policy allows.
     """
-    return current_kernel().spawn_task(fn, args, name=name, priority=priority)
+    kernel = current_kernel()
+    if restart is not None:
+        if not callable(fn) or isinstance(fn, Coroutine):
+            raise TypeError("restart needs an async function to call again, not a coroutine")
+        label = name or getattr(fn, "__qualname__", "task")
+        return kernel.spawn_task(
+            supervised, (fn, args, restart, label), name=label, priority=priority, system=system
+        )
+    return kernel.spawn_task(fn, args, name=name, priority=priority, system=system)
 
 
 def current_time() -> float:

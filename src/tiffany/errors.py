@@ -49,3 +49,7 @@ class EndOfChannel(TiffanyError):
 
 class WouldBlock(TiffanyError):
     """A ``*_nowait`` operation could not complete without waiting."""
+
+
+class ShuttingDown(TiffanyError):
+    """``spawn`` while the kernel is shutting down: it takes no new work."""

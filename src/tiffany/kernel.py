@@ -16,28 +16,36 @@ import heapq
 import itertools
 import logging
 import selectors
+import signal
 import socket
+import threading
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from inspect import CO_COROUTINE as _CO_COROUTINE
 from types import FunctionType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cancel import CancelScope
 from .clock import Clock, MonotonicClock, VirtualClock
-from .errors import BusyResourceError, Cancelled, ClosedResourceError, Deadlock
+from .errors import BusyResourceError, Cancelled, ClosedResourceError, Deadlock, ShuttingDown
 from .instruments import overridden_hooks
 from .priority import LEVELS, Priority
 from .runstate import RUNSTATE
+from .shutdown import Cleanup, ShutdownCoordinator, ShutdownReport
 from .task import BLOCKED, READY, RUNNING, Task
 from .traps import BLOCK, SLEEP, YIELD, Setup
+
+if TYPE_CHECKING:
+    from .signals import SignalReceiver
 
 log = logging.getLogger("tiffany")
 
 #: Every this many steps, the head of each waiting lower level moves up one level, so LOW
 #: and IDLE tasks make progress even under a steady stream of more urgent work.
 AGING_INTERVAL = 64
+
+MAIN_ENDED = "the main task ended"
 
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 
@@ -66,6 +74,8 @@ class Kernel:
         instruments: Iterable[object] = (),
         aging_interval: int = AGING_INTERVAL,
         max_threads: int | None = None,
+        handle_signals: bool = False,
+        shutdown_grace: float = 10.0,
     ) -> None:
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.now: Callable[[], float] = self.clock.now
@@ -83,6 +93,17 @@ class Kernel:
         self._unjoined: dict[int, Task] = {}
         self._running = False
         self._main: Task | None = None
+        # shutdown and signals
+        self._user_tasks = 0  # live tasks that are not system tasks
+        self._accepting = True
+        self._shutdown: ShutdownCoordinator | None = None
+        self._cleanups: list[Cleanup] = []
+        self._closeables: list[Any] = []
+        self.shutdown_grace = shutdown_grace
+        self._handle_signals = handle_signals
+        self._signals: deque[int] = deque()
+        self._signal_receivers: dict[int, list[SignalReceiver]] = {}
+        self._saved_handlers: dict[int, Any] = {}
         # I/O
         self._selector = selectors.DefaultSelector()
         self._io: dict[int, _Waiters] = {}
@@ -115,6 +136,11 @@ class Kernel:
     def remove_instrument(self, instrument: object) -> None:
         self._instruments.remove(instrument)
         self._rebuild_hooks()
+
+    @property
+    def tasks(self) -> list[Task]:
+        """The tasks alive now, in spawn order."""
+        return list(self._tasks.values())
 
     @property
     def instruments(self) -> tuple[object, ...]:
@@ -157,6 +183,8 @@ class Kernel:
         system: bool = False,
     ) -> Task:
         """Create a task and queue its first step; the building block of every spawn."""
+        if not self._accepting and not system:
+            raise ShuttingDown("the kernel is shutting down and accepts no new tasks")
         if type(fn) is FunctionType and not args and fn.__code__.co_flags & _CO_COROUTINE:
             coro = fn()  # the common case, checked cheaply
         else:
@@ -167,6 +195,8 @@ class Kernel:
         task = Task(self, task_id, coro, name, priority, system)
         task._scope = task._root_scope = CancelScope._for_task(self, task, parent_scope)
         self._tasks[task_id] = task
+        if not system:
+            self._user_tasks += 1
         if "task_spawned" in self._hooks:
             self._call_hook("task_spawned", task)
         self._schedule(task)
@@ -214,6 +244,8 @@ class Kernel:
     def _task_exited(self, task: Task, result: Any, exc: BaseException | None) -> None:
         task._finish(result, exc)
         del self._tasks[task.id]
+        if not task.system:
+            self._user_tasks -= 1
         task._root_scope._detach()
         if task._joiners:
             for joiner in task._joiners:
@@ -432,26 +464,124 @@ class Kernel:
         try:
             if "before_run" in self._hooks:
                 self._call_hook("before_run")
+            if self._handle_signals:
+                self._install_signal_handlers((signal.SIGINT, signal.SIGTERM))
             main = self._main = self.spawn_task(fn, args, name="main")
             main._observed = True  # its outcome is ours to return or raise
             self._loop(lambda: not main._done)
-            self._loop(self._cancel_leftovers)
+            # Main has ended: stop the rest as a shutdown with no grace would.
+            self.request_shutdown(0.0, reason=MAIN_ENDED)
+            self._loop(lambda: bool(self._tasks))
             self._report_unjoined()
             if "after_run" in self._hooks:
                 self._call_hook("after_run")
-            if main._exception is not None:
-                raise main._exception
+            error = main._exception
+            if isinstance(error, Cancelled) and self._shutdown_reason_external():
+                return None  # stopped by a shutdown from outside: see shutdown_report
+            if error is not None:
+                raise error
             return main._result
         finally:
             RUNSTATE.kernel = None
             self._running = False
+            self._restore_signal_handlers()
             self._close()
 
-    def _cancel_leftovers(self) -> bool:
-        """After main: cancel whatever still runs (again for tasks spawned meanwhile)."""
-        for task in self._tasks.values():
-            task._root_scope.cancel()
-        return bool(self._tasks)
+    # == shutdown =======================================================================
+    def request_shutdown(
+        self, grace: float | None = None, *, force: bool = False, reason: str = "requested"
+    ) -> ShutdownCoordinator:
+        """Begin a graceful shutdown (safe from any task); calling again with ``force``
+        cancels what is left at once. Returns the coordinator, whose ``report`` fills in.
+        """
+        if self._shutdown is None:
+            grace = self.shutdown_grace if grace is None else grace
+            self._accepting = False
+            self._shutdown = ShutdownCoordinator(self, grace, reason)
+            self.spawn_task(
+                self._shutdown.run, name="shutdown", priority=Priority.CRITICAL, system=True
+            )
+            log.info("shutdown requested (%s), grace %.1f s", reason, grace)
+        elif grace is not None and not force:
+            # A later, shorter deadline wins (main ending during a drain means: now).
+            scope = self._shutdown._drain_scope
+            scope.deadline = min(scope.deadline, self.now() + grace)
+        if force:
+            self._shutdown.force()
+        return self._shutdown
+
+    async def shutdown(
+        self, grace: float | None = None, *, reason: str = "requested"
+    ) -> ShutdownReport:
+        """Shut the kernel down gracefully and return the report once it is done.
+
+        The calling task is not drained or cancelled: it waits for the report.
+        """
+        coordinator = self.request_shutdown(grace, reason=reason)
+        if self._current is not None:
+            coordinator.exempt.add(self._current)
+        await coordinator.done.wait()
+        return coordinator.report
+
+    def _shutdown_reason_external(self) -> bool:
+        return self._shutdown is not None and self._shutdown.report.reason != MAIN_ENDED
+
+    @property
+    def shutting_down(self) -> bool:
+        return not self._accepting
+
+    @property
+    def shutdown_report(self) -> ShutdownReport | None:
+        return self._shutdown.report if self._shutdown is not None else None
+
+    def add_cleanup(self, cleanup: Cleanup) -> None:
+        """Run ``cleanup()`` (sync or async) at shutdown, after the tasks, newest first."""
+        self._cleanups.append(cleanup)
+
+    def register_closeable(self, resource: Any) -> None:
+        """Call ``resource.close()`` at shutdown, after the cleanups."""
+        self._closeables.append(resource)
+
+    # == signals ========================================================================
+    def _install_signal_handlers(self, signums: Iterable[int]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("signals can only be handled by a kernel in the main thread")
+        for signum in signums:
+            if signum not in self._saved_handlers:
+                self._saved_handlers[signum] = signal.signal(signum, self._on_signal)
+
+    def _release_signal(self, signum: int) -> None:
+        """Give ``signum`` back to its previous handler unless the kernel still wants it."""
+        wanted = self._handle_signals and signum in (signal.SIGINT, signal.SIGTERM)
+        if signum in self._saved_handlers and not wanted:
+            signal.signal(signum, self._saved_handlers.pop(signum))
+
+    def _restore_signal_handlers(self) -> None:
+        for signum, handler in self._saved_handlers.items():
+            signal.signal(signum, handler)
+        self._saved_handlers.clear()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        # Runs between two bytecodes of whatever the main thread was doing: only note the
+        # signal and wake the loop, which acts on it when its state is consistent.
+        self._signals.append(signum)
+        with contextlib.suppress(OSError):
+            self._wake_send.send(b"\0")
+
+    def _deliver_signals(self) -> None:
+        while self._signals:
+            signum = self._signals.popleft()
+            receivers = self._signal_receivers.get(signum)
+            if receivers:
+                for receiver in receivers:
+                    receiver._deliver(signum)
+            elif signum in (signal.SIGINT, signal.SIGTERM) and self._handle_signals:
+                name = signal.Signals(signum).name
+                if self._shutdown is not None and signum == signal.SIGINT:
+                    log.warning("second SIGINT: cancelling every task now")
+                    self.request_shutdown(force=True)
+                else:
+                    self.request_shutdown(reason=name)
 
     def _report_unjoined(self) -> None:
         for task in self._unjoined.values():
@@ -496,7 +626,9 @@ class Kernel:
                     self._steps_to_aging = self._aging_interval
                     self._age()
                 self._step(task)
-            # Between batches: timers, then I/O and threads.
+            # Between batches: signals, timers, then I/O and threads.
+            if self._signals:
+                self._deliver_signals()
             if timers and timers[0][0] <= now():
                 self._fire_timers(now())
             if any(queues):
@@ -510,7 +642,7 @@ class Kernel:
         timers = self._timers
         if self._stale_timers > 64 and self._stale_timers > len(timers) // 2:
             self._compact_timers()
-        external = self._io_waiting or self._threads_pending
+        external = self._io_waiting or self._threads_pending or self._signal_receivers
         if not timers and not external:
             if self._tasks:
                 self._deadlocked()
