@@ -12,6 +12,7 @@ from .api import (
     emit,
     notify_closing,
     run,
+    shutdown,
     spawn,
     to_thread,
     wait_readable,
@@ -35,12 +36,12 @@ from .errors import (
     TooSlowError,
     WouldBlock,
 )
+from .graceful import ShutdownReport
 from .group import TaskGroup
 from .instruments import Instrument
 from .kernel import Kernel
 from .priority import Priority
 from .runstate import current_kernel
-from .shutdown import ShutdownReport
 from .signals import SignalReceiver, open_signal_receiver
 from .supervise import Restart
 from .sync import Condition, Event, Lock, Semaphore

@@ -6,10 +6,10 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from .clock import Clock
+from .graceful import ShutdownReport
 from .kernel import CoroutineFunction, Kernel
 from .priority import Priority
 from .runstate import current_kernel
-from .shutdown import ShutdownReport
 from .supervise import Restart, supervised
 from .task import Task
 from .traps import block

@@ -23,16 +23,17 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from inspect import CO_COROUTINE as _CO_COROUTINE
-from types import FunctionType
-from typing import TYPE_CHECKING, Any
+from inspect import CO_ITERABLE_COROUTINE as _CO_ITERABLE_COROUTINE
+from types import FunctionType, GeneratorType
+from typing import TYPE_CHECKING, Any, cast
 
 from .cancel import CancelScope
 from .clock import Clock, MonotonicClock, VirtualClock
 from .errors import BusyResourceError, Cancelled, ClosedResourceError, Deadlock, ShuttingDown
+from .graceful import Cleanup, ShutdownCoordinator, ShutdownReport
 from .instruments import overridden_hooks
 from .priority import LEVELS, Priority
 from .runstate import RUNSTATE
-from .shutdown import Cleanup, ShutdownCoordinator, ShutdownReport
 from .task import BLOCKED, READY, RUNNING, Task
 from .traps import BLOCK, SLEEP, YIELD, Setup
 
@@ -755,7 +756,9 @@ def _as_coroutine(
         if args:
             raise TypeError("pass either a coroutine object or an async function with args")
         return fn
-    coro = fn(*args)
+    coro: Any = fn(*args)
+    if isinstance(coro, GeneratorType) and coro.gi_code.co_flags & _CO_ITERABLE_COROUTINE:
+        return cast(Coroutine[Any, Any, Any], coro)  # a @types.coroutine generator (yield_now)
     if not isinstance(coro, Coroutine):
         raise TypeError(
             f"{getattr(fn, '__qualname__', fn)!r} did not return a coroutine: "
