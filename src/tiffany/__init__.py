@@ -6,6 +6,7 @@ I/O, threads, synchronisation and bounded channels. Start with :func:`run`.
 """
 
 from . import net, telemetry
+from .admission import Admission, OverLimit, Pressure
 from .api import (
     current_task,
     current_time,
@@ -18,17 +19,20 @@ from .api import (
     wait_readable,
     wait_writable,
 )
+from .budget import CpuBudget, OverBudget
 from .cancel import CancelScope, fail_after, fail_at, move_on_after, move_on_at
 from .channel import Channel
 from .clock import Clock, MonotonicClock, VirtualClock
 from .debug import dump_tasks, format_task_dump
 from .errors import (
+    BudgetExceeded,
     BusyResourceError,
     Cancelled,
     ClosedChannelError,
     ClosedResourceError,
     Deadlock,
     EndOfChannel,
+    Overloaded,
     ShuttingDown,
     TaskCancelled,
     TaskError,
@@ -51,6 +55,8 @@ from .traps import sleep, sleep_until, yield_now
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admission",
+    "BudgetExceeded",
     "BusyResourceError",
     "CancelScope",
     "Cancelled",
@@ -59,6 +65,7 @@ __all__ = [
     "ClosedChannelError",
     "ClosedResourceError",
     "Condition",
+    "CpuBudget",
     "Deadlock",
     "EndOfChannel",
     "Event",
@@ -66,6 +73,10 @@ __all__ = [
     "Kernel",
     "Lock",
     "MonotonicClock",
+    "OverBudget",
+    "OverLimit",
+    "Overloaded",
+    "Pressure",
     "Priority",
     "Restart",
     "Semaphore",

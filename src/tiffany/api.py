@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+from .admission import Admission
+from .budget import CpuBudget
 from .clock import Clock
 from .graceful import ShutdownReport
 from .kernel import CoroutineFunction, Kernel
@@ -24,6 +26,7 @@ def run(
     instruments: Iterable[object] = (),
     handle_signals: bool = False,
     shutdown_grace: float = 10.0,
+    admission: Admission | None = None,
 ) -> T:
     """Run ``main(*args)`` on a new kernel; return its result or raise its exception.
 
@@ -36,6 +39,7 @@ def run(
         instruments=instruments,
         handle_signals=handle_signals,
         shutdown_grace=shutdown_grace,
+        admission=admission,
     )
     result: T = kernel.run(main, *args)
     return result
@@ -58,6 +62,7 @@ async def spawn(
     priority: Priority | int = Priority.NORMAL,
     system: bool = False,
     restart: Restart | None = None,
+    budget: CpuBudget | None = None,
 ) -> Task:
     """Start ``fn(*args)`` as a new task and return it at once; ``join`` it for the result.
 
@@ -65,17 +70,18 @@ async def spawn(
     the tasks' lifetimes should be bound to a block of code. A ``system`` task belongs to
     the kernel (signal handling, metrics, servers): it does not count as work in flight
     at shutdown and is stopped last. With ``restart``, a failure runs ``fn`` again as
-    the policy allows.
+    the policy allows. ``budget`` bounds its CPU time. When the kernel has an admission
+    policy, ``spawn`` may wait for room or raise ``Overloaded``.
     """
     kernel = current_kernel()
+    if kernel.admission is not None and not system:
+        await kernel.admission.admit(Priority(priority))
     if restart is not None:
         if not callable(fn) or isinstance(fn, Coroutine):
             raise TypeError("restart needs an async function to call again, not a coroutine")
         label = name or getattr(fn, "__qualname__", "task")
-        return kernel.spawn_task(
-            supervised, (fn, args, restart, label), name=label, priority=priority, system=system
-        )
-    return kernel.spawn_task(fn, args, name=name, priority=priority, system=system)
+        fn, args, name = supervised, (fn, args, restart, label), label
+    return kernel.spawn_task(fn, args, name=name, priority=priority, system=system, budget=budget)
 
 
 def current_time() -> float:

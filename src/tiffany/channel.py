@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from .errors import ClosedChannelError, EndOfChannel, WouldBlock
 from .task import Task
-from .traps import block
+from .traps import block, turn_used_up, yield_now
 
 T = TypeVar("T")
 
@@ -63,7 +63,10 @@ class Channel(Generic[T]):
 
     async def send(self, item: T) -> None:
         """Send ``item``, waiting while the channel is full."""
-        if not self._offer(item):
+        if self._offer(item):
+            if turn_used_up():
+                await yield_now()
+        else:
             await block("channel send", self._park_sender(item))
 
     def _park_sender(self, item: T) -> Callable[[Task], Callable[[Task], bool]]:
@@ -106,6 +109,8 @@ class Channel(Generic[T]):
         """Receive the next item, waiting while the channel is empty."""
         taken, item = self._take()
         if taken:
+            if turn_used_up():
+                await yield_now()
             return item  # type: ignore[return-value]
         received: T = await block("channel recv", self._park_receiver)
         return received

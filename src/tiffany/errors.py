@@ -53,3 +53,11 @@ class WouldBlock(TiffanyError):
 
 class ShuttingDown(TiffanyError):
     """``spawn`` while the kernel is shutting down: it takes no new work."""
+
+
+class BudgetExceeded(TiffanyError):
+    """Why a task was cancelled by a ``CpuBudget`` with the cancel action."""
+
+
+class Overloaded(TiffanyError):
+    """The admission policy refused new work: the kernel is over its limits."""

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .cancel import CancelScope, move_on_after
-from .errors import Cancelled
 from .instruments import Instrument
 from .sync import Event
+from .task import TaskState
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -55,10 +55,9 @@ class _ExitRecorder(Instrument):
 
     def task_exited(self, task: Task) -> None:
         report = self.coordinator.report
-        error = task._exception
-        if error is None:
+        if task.state is TaskState.FINISHED:
             report.finished.append(task.name)
-        elif isinstance(error, Cancelled):
+        elif task.state is TaskState.CANCELLED:
             report.cancelled.append(task.name)
         else:
             report.failed.append(task.name)

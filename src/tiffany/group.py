@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from .budget import CpuBudget
 from .cancel import CancelScope
 from .errors import Cancelled
 from .kernel import CoroutineFunction, Kernel
@@ -22,8 +23,9 @@ class TaskGroup:
     the code around the group cancels the children, which exit before the block does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, budget: CpuBudget | None = None) -> None:
         self.cancel_scope = CancelScope()
+        self.budget = budget  # shared by every child
         self._kernel: Kernel | None = None
         self._children: dict[Task, None] = {}
         self._errors: list[BaseException] = []
@@ -43,10 +45,18 @@ class TaskGroup:
         priority: Priority | int = Priority.NORMAL,
     ) -> Task:
         """Start ``fn(*args)`` as a child of this group."""
-        if self._kernel is None or self._closed:
+        kernel = self._kernel
+        if kernel is None or self._closed:
             raise RuntimeError("spawn into a TaskGroup only inside its `async with` block")
-        task = self._kernel.spawn_task(
-            fn, args, name=name, priority=priority, parent_scope=self.cancel_scope
+        if kernel.admission is not None:
+            await kernel.admission.admit(Priority(priority))
+        task = kernel.spawn_task(
+            fn,
+            args,
+            name=name,
+            priority=priority,
+            parent_scope=self.cancel_scope,
+            budget=self.budget,
         )
         task._on_exit(self._child_exited)
         self._children[task] = None

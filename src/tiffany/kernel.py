@@ -24,9 +24,12 @@ from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from inspect import CO_COROUTINE as _CO_COROUTINE
 from inspect import CO_ITERABLE_COROUTINE as _CO_ITERABLE_COROUTINE
+from time import thread_time
 from types import FunctionType, GeneratorType
 from typing import TYPE_CHECKING, Any, cast
 
+from .admission import Admission
+from .budget import CpuBudget, Resume
 from .cancel import CancelScope
 from .clock import Clock, MonotonicClock, VirtualClock
 from .errors import BusyResourceError, Cancelled, ClosedResourceError, Deadlock, ShuttingDown
@@ -45,6 +48,9 @@ log = logging.getLogger("tiffany")
 #: Every this many steps, the head of each waiting lower level moves up one level, so LOW
 #: and IDLE tasks make progress even under a steady stream of more urgent work.
 AGING_INTERVAL = 64
+
+#: Non-blocking operations a task may do in one step before it is made to yield.
+COOPERATIVE_LIMIT = 64
 
 MAIN_ENDED = "the main task ended"
 
@@ -77,6 +83,8 @@ class Kernel:
         max_threads: int | None = None,
         handle_signals: bool = False,
         shutdown_grace: float = 10.0,
+        cooperative_limit: int = COOPERATIVE_LIMIT,
+        admission: Admission | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.now: Callable[[], float] = self.clock.now
@@ -90,6 +98,10 @@ class Kernel:
         self._stale_timers = 0
         self._ncancelled = 0  # active scopes whose cancel was called
         self._aging_interval = aging_interval
+        #: Operations that could have blocked but did not, allowed in one step before the
+        #: task is made to yield (see ``traps.cooperate``).
+        self.cooperative_limit = cooperative_limit
+        self._coop_left = cooperative_limit
         self._steps_to_aging = aging_interval
         self._unjoined: dict[int, Task] = {}
         self._running = False
@@ -105,6 +117,9 @@ class Kernel:
         self._signals: deque[int] = deque()
         self._signal_receivers: dict[int, list[SignalReceiver]] = {}
         self._saved_handlers: dict[int, Any] = {}
+        self.admission = admission
+        if admission is not None:
+            admission.bind(self)
         # I/O
         self._selector = selectors.DefaultSelector()
         self._io: dict[int, _Waiters] = {}
@@ -182,6 +197,7 @@ class Kernel:
         priority: Priority | int = Priority.NORMAL,
         parent_scope: CancelScope | None = None,
         system: bool = False,
+        budget: CpuBudget | None = None,
     ) -> Task:
         """Create a task and queue its first step; the building block of every spawn."""
         if not self._accepting and not system:
@@ -194,10 +210,13 @@ class Kernel:
         if type(priority) is not Priority:
             priority = Priority(priority)
         task = Task(self, task_id, coro, name, priority, system)
+        task._budget = budget
         task._scope = task._root_scope = CancelScope._for_task(self, task, parent_scope)
         self._tasks[task_id] = task
         if not system:
             self._user_tasks += 1
+            if self.admission is not None:
+                self.admission.task_started(task)
         if "task_spawned" in self._hooks:
             self._call_hook("task_spawned", task)
         self._schedule(task)
@@ -247,7 +266,10 @@ class Kernel:
         del self._tasks[task.id]
         if not task.system:
             self._user_tasks -= 1
+            if self.admission is not None:
+                self.admission.task_ended(task)
         task._root_scope._detach()
+        task._root_scope._task = None  # break the task <-> scope cycle: no GC needed
         if task._joiners:
             for joiner in task._joiners:
                 self.reschedule(joiner)
@@ -701,8 +723,15 @@ class Kernel:
 
     def _step(self, task: Task) -> None:
         """Run ``task`` until it blocks, yields or exits."""
+        budget = task._budget
+        if budget is not None:
+            if budget.throttled_until > self.now():
+                Resume(self, task).hold_until(budget.throttled_until)
+                return
+            cpu_started = thread_time()
         self._current = task
         task._state = RUNNING
+        self._coop_left = self.cooperative_limit
         if self._h_before_step:
             self._call_hook("before_task_step", task)
         value = task._next_value
@@ -735,6 +764,8 @@ class Kernel:
             self._task_exited(task, stop.value, None)
         except BaseException as error:
             self._task_exited(task, None, error)
+        if budget is not None:
+            budget.charge(self, task, thread_time() - cpu_started)
         if self._h_after_step:
             self._call_hook("after_task_step", task)
         self._current = None

@@ -19,6 +19,7 @@ from typing import Any
 from .api import notify_closing, to_thread, wait_readable, wait_writable
 from .errors import ClosedResourceError
 from .group import TaskGroup
+from .traps import turn_used_up, yield_now
 
 log = logging.getLogger("tiffany.net")
 
@@ -45,9 +46,13 @@ class SocketStream:
         sock = self.socket
         while True:
             try:
-                return sock.recv(max_bytes)
+                data = sock.recv(max_bytes)
             except BlockingIOError:
                 await wait_readable(sock)
+            else:
+                if turn_used_up():
+                    await yield_now()
+                return data
 
     async def recv_exactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes; ``EOFError`` if the peer closes first."""
@@ -72,6 +77,8 @@ class SocketStream:
                 await wait_writable(sock)
             else:
                 view = view[sent:]
+        if turn_used_up():
+            await yield_now()
 
     def send_eof(self) -> None:
         """Close the writing half: the peer's ``recv`` returns ``b""``, reading goes on."""

@@ -13,6 +13,7 @@ from types import TracebackType
 from .cancel import CancelScope
 from .runstate import current_kernel
 from .task import Task
+from .traps import turn_used_up, yield_now
 from .waitqueue import WaitQueue
 
 
@@ -42,7 +43,10 @@ class Event:
         self._flag = False
 
     async def wait(self) -> None:
-        if not self._flag:
+        if self._flag:
+            if turn_used_up():
+                await yield_now()
+        else:
             await self._waiters.park("event")
 
     def __repr__(self) -> str:
@@ -77,7 +81,10 @@ class Semaphore:
         return False
 
     async def acquire(self) -> None:
-        if not self.acquire_nowait():
+        if self.acquire_nowait():
+            if turn_used_up():
+                await yield_now()
+        else:
             await self._waiters.park("semaphore")  # the releaser hands us its unit
 
     def release(self) -> None:
@@ -125,7 +132,10 @@ class Lock:
         task = _current()
         if self._owner is task:
             raise RuntimeError("this task already holds the lock (Lock is not reentrant)")
-        if not self.acquire_nowait():
+        if self.acquire_nowait():
+            if turn_used_up():
+                await yield_now()
+        else:
             await self._waiters.park("lock")  # ownership is handed to us on wake-up
 
     def release(self) -> None:

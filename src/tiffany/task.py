@@ -11,6 +11,7 @@ from .priority import Priority
 from .traps import block
 
 if TYPE_CHECKING:
+    from .budget import CpuBudget
     from .cancel import CancelScope
     from .kernel import Kernel
 
@@ -40,6 +41,8 @@ class Task:
     __slots__ = (
         "__weakref__",
         "_abort",
+        "_budget",
+        "_cancel_reason",
         "_coro",
         "_done",
         "_exception",
@@ -92,6 +95,8 @@ class Task:
         # fewer containers per task means cheaper garbage collection with many tasks.
         self._joiners: list[Task] | None = None
         self._exit_callbacks: list[Callable[[Task], None]] | None = None
+        self._budget: CpuBudget | None = None
+        self._cancel_reason: BaseException | None = None  # why the kernel cancelled it
         self._root_scope: CancelScope  # set by the kernel right after
         self._scope: CancelScope
 
@@ -210,8 +215,11 @@ class Task:
         if exc is None:
             self._state = FINISHED
             self._result = result
+        elif isinstance(exc, Cancelled):
+            self._state = CANCELLED
+            self._exception = self._cancel_reason or exc
         else:
-            self._state = CANCELLED if isinstance(exc, Cancelled) else FAILED
+            self._state = FAILED
             self._exception = exc
 
     def __repr__(self) -> str:

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from .debug import suspension_point
-from .errors import Cancelled
 from .instruments import Instrument
 from .priority import Priority
 from .runstate import RUNSTATE
+from .task import TaskState
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -55,10 +55,9 @@ class Metrics(Instrument):
 
     def task_exited(self, task: Task) -> None:
         self.exited += 1
-        error = task._exception
-        if isinstance(error, Cancelled):
+        if task.state is TaskState.CANCELLED:
             self.cancelled += 1
-        elif error is not None:
+        elif task.state is TaskState.FAILED:
             self.failed += 1
 
     def before_task_step(self, task: Task) -> None:
@@ -106,8 +105,15 @@ class Metrics(Instrument):
             "step_seconds_buckets": histogram,
             "io_waits": self.io_waits,
             "idle_seconds": self.idle_seconds,
+            **self._admission_metrics(),
             **self.gauges,
         }
+
+    def _admission_metrics(self) -> dict[str, Any]:
+        admission = self.kernel.admission if self.kernel is not None else None
+        if admission is None:
+            return {}
+        return {f"admission_{key}": value for key, value in admission.metrics().items()}
 
     def prometheus(self, prefix: str = "tiffany") -> str:
         """The metrics in the Prometheus text exposition format (version 0.0.4)."""
@@ -146,7 +152,7 @@ class Metrics(Instrument):
             out.append(f'{prefix}_step_seconds_bucket{{le="{bound}"}} {count}')
         out.append(f"{prefix}_step_seconds_sum {snap['step_seconds_sum']}")
         out.append(f"{prefix}_step_seconds_count {snap['steps']}")
-        for name, value in self.gauges.items():
+        for name, value in {**self._admission_metrics(), **self.gauges}.items():
             metric(name, "gauge", f"{name} (set by a policy).", [("", value)])
         return "\n".join(out) + "\n"
 
@@ -261,7 +267,7 @@ class OpenTelemetrySpans(Instrument):
             return
         span.set_attribute("tiffany.task.state", task.state.value)
         error = task._exception
-        if error is not None and not isinstance(error, Cancelled):
+        if error is not None and task.state is TaskState.FAILED:
             span.record_exception(error)
             span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, str(error)))
         span.end()
