@@ -177,10 +177,13 @@ class Kernel:
             try:
                 hook(*args)
             except Exception:
-                instrument = getattr(hook, "__self__", hook)
-                log.exception("instrument %r failed in %s; removing it", instrument, name)
-                if instrument in self._instruments:
-                    self.remove_instrument(instrument)
+                self._instrument_failed(hook, name)
+
+    def _instrument_failed(self, hook: Callable[..., None], name: str) -> None:
+        instrument = getattr(hook, "__self__", hook)
+        log.exception("instrument %r failed in %s; removing it", instrument, name)
+        if instrument in self._instruments:
+            self.remove_instrument(instrument)
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         """Pass a named event to every instrument with an ``event`` hook."""
@@ -733,7 +736,11 @@ class Kernel:
         task._state = RUNNING
         self._coop_left = self.cooperative_limit
         if self._h_before_step:
-            self._call_hook("before_task_step", task)
+            for hook in self._h_before_step:  # called directly: this is the hottest hook
+                try:
+                    hook(task)
+                except Exception:
+                    self._instrument_failed(hook, "before_task_step")
         value = task._next_value
         exc = task._next_exc
         task._next_value = task._next_exc = None
@@ -767,7 +774,11 @@ class Kernel:
         if budget is not None:
             budget.charge(self, task, thread_time() - cpu_started)
         if self._h_after_step:
-            self._call_hook("after_task_step", task)
+            for hook in self._h_after_step:
+                try:
+                    hook(task)
+                except Exception:
+                    self._instrument_failed(hook, "after_task_step")
         self._current = None
 
     def _throw_cancelled(self, task: Task) -> None:

@@ -163,9 +163,8 @@ class JsonTracer(Instrument):
     Times are the kernel's clock, so a trace made on a virtual clock is reproducible.
     """
 
-    def __init__(self, stream: IO[str], *, steps: bool = False) -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
-        self.steps = steps  # one line per step is a lot; off unless asked for
         self.kernel: Kernel | None = None
 
     def _write(self, event: str, task: Task | None = None, **fields: Any) -> None:
@@ -198,12 +197,16 @@ class JsonTracer(Instrument):
             error=None if error is None else f"{type(error).__name__}: {error}",
         )
 
-    def after_task_step(self, task: Task) -> None:
-        if self.steps:
-            self._write("step", task, state=task.state.value, waiting_on=task.waiting_on)
-
     def event(self, kind: str, data: dict[str, Any]) -> None:
         self._write(kind, None, **data)
+
+
+class JsonStepTracer(JsonTracer):
+    """A :class:`JsonTracer` that also writes one line per step: for debugging a schedule,
+    too much for production (a kernel does hundreds of thousands of steps a second)."""
+
+    def after_task_step(self, task: Task) -> None:
+        self._write("step", task, state=task.state.value, waiting_on=task.waiting_on)
 
 
 class SlowStepDetector(Instrument):
