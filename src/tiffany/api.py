@@ -9,6 +9,7 @@ from .admission import Admission
 from .budget import CpuBudget
 from .clock import Clock
 from .graceful import ShutdownReport
+from .io import READ, WRITE
 from .kernel import CoroutineFunction, Kernel
 from .priority import Priority
 from .runstate import current_kernel
@@ -104,19 +105,17 @@ def emit(kind: str, **data: Any) -> None:
 
 async def wait_readable(fileobj: Any) -> None:
     """Block until ``fileobj`` (a socket, a file descriptor) can be read without blocking."""
-    kernel = current_kernel()
-    await block("wait readable", kernel.wait_io(fileobj, 1))
+    await block("wait readable", current_kernel().io.wait(fileobj, READ))
 
 
 async def wait_writable(fileobj: Any) -> None:
     """Block until ``fileobj`` can be written without blocking."""
-    kernel = current_kernel()
-    await block("wait writable", kernel.wait_io(fileobj, 2))
+    await block("wait writable", current_kernel().io.wait(fileobj, WRITE))
 
 
 def notify_closing(fileobj: Any) -> None:
     """Call before closing a file object some task may wait on; waiters get an error."""
-    current_kernel().notify_closing(fileobj)
+    current_kernel().io.notify_closing(fileobj)
 
 
 async def to_thread(fn: Callable[..., T], *args: Any, cancellable: bool = False) -> T:
@@ -126,6 +125,5 @@ async def to_thread(fn: Callable[..., T], *args: Any, cancellable: bool = False)
     to finish and gets ``Cancelled`` at its next trap. With ``cancellable=True`` it walks
     away at once and the thread's result is dropped.
     """
-    kernel = current_kernel()
-    result: T = await block("thread", kernel.run_in_thread(fn, args, cancellable))
+    result: T = await block("thread", current_kernel().threads.run(fn, args, cancellable))
     return result

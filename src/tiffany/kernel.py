@@ -11,37 +11,32 @@ polled only when a task waits for I/O or a thread.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import logging
-import selectors
 import signal
-import socket
-import threading
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from inspect import CO_COROUTINE as _CO_COROUTINE
 from inspect import CO_ITERABLE_COROUTINE as _CO_ITERABLE_COROUTINE
 from time import thread_time
 from types import FunctionType, GeneratorType
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from .admission import Admission
 from .budget import CpuBudget, Resume
 from .cancel import CancelScope
 from .clock import Clock, MonotonicClock, VirtualClock
-from .errors import BusyResourceError, Cancelled, ClosedResourceError, Deadlock, ShuttingDown
+from .errors import Cancelled, Deadlock, ShuttingDown
 from .graceful import Cleanup, ShutdownCoordinator, ShutdownReport
 from .instruments import overridden_hooks
+from .io import IORegistry
 from .priority import LEVELS, Priority
 from .runstate import RUNSTATE
+from .signals import SignalRouter
 from .task import BLOCKED, READY, RUNNING, Task
-from .traps import BLOCK, SLEEP, YIELD, Setup
-
-if TYPE_CHECKING:
-    from .signals import SignalReceiver
+from .threads import WorkerThreads
+from .traps import BLOCK, SLEEP, YIELD
 
 log = logging.getLogger("tiffany")
 
@@ -54,21 +49,7 @@ COOPERATIVE_LIMIT = 64
 
 MAIN_ENDED = "the main task ended"
 
-_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
-
 CoroutineFunction = Callable[..., Coroutine[Any, Any, Any]]
-
-
-class _Waiters:
-    """The two tasks (reader, writer) that may wait on one file descriptor."""
-
-    __slots__ = ("fileobj", "mask", "reader", "writer")
-
-    def __init__(self, fileobj: Any) -> None:
-        self.fileobj = fileobj
-        self.reader: Task | None = None
-        self.writer: Task | None = None
-        self.mask = 0  # what the selector is registered for
 
 
 class Kernel:
@@ -99,7 +80,7 @@ class Kernel:
         self._ncancelled = 0  # active scopes whose cancel was called
         self._aging_interval = aging_interval
         #: Operations that could have blocked but did not, allowed in one step before the
-        #: task is made to yield (see ``traps.cooperate``).
+        #: task is made to yield (see ``traps.turn_used_up``).
         self.cooperative_limit = cooperative_limit
         self._coop_left = cooperative_limit
         self._steps_to_aging = aging_interval
@@ -114,26 +95,13 @@ class Kernel:
         self._closeables: list[Any] = []
         self.shutdown_grace = shutdown_grace
         self._handle_signals = handle_signals
-        self._signals: deque[int] = deque()
-        self._signal_receivers: dict[int, list[SignalReceiver]] = {}
-        self._saved_handlers: dict[int, Any] = {}
         self.admission = admission
         if admission is not None:
             admission.bind(self)
-        # I/O
-        self._selector = selectors.DefaultSelector()
-        self._io: dict[int, _Waiters] = {}
-        self._io_dirty: dict[int, _Waiters] = {}
-        self._io_waiting = 0
-        self._wake_recv, self._wake_send = socket.socketpair()
-        self._wake_recv.setblocking(False)
-        self._wake_send.setblocking(False)
-        self._selector.register(self._wake_recv, _READ, None)
-        # threads
-        self._max_threads = max_threads
-        self._executor: ThreadPoolExecutor | None = None
-        self._threads_pending = 0
-        self._thread_results: deque[tuple[Task, int, Future[Any]]] = deque()
+        # the world outside: descriptors, threads, signals
+        self.io = IORegistry(self.reschedule, self._woken)
+        self.threads = WorkerThreads(self.io.wake, max_threads)
+        self.signals = SignalRouter(self.io.wake, self._unrouted_signal)
         # instruments
         self._instruments: list[object] = []
         self._hooks: dict[str, list[Callable[..., None]]] = {}
@@ -328,151 +296,18 @@ class Kernel:
             else:
                 target._deadline_passed(gen)
 
-    # == I/O ============================================================================
-    def wait_io(self, fileobj: Any, events: int) -> Setup:
-        """A block-trap setup that parks a task until ``fileobj`` is ready for ``events``."""
-        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
-        if fd < 0:
-            raise ClosedResourceError("cannot wait on a closed file object")
-
-        def setup(task: Task) -> Callable[[Task], bool]:
-            waiters = self._io.get(fd)
-            if waiters is None:
-                waiters = self._io[fd] = _Waiters(fileobj)
-            if events == _READ:
-                if waiters.reader is not None:
-                    raise BusyResourceError(f"another task is already reading from fd {fd}")
-                waiters.reader = task
-            else:
-                if waiters.writer is not None:
-                    raise BusyResourceError(f"another task is already writing to fd {fd}")
-                waiters.writer = task
-            self._io_waiting += 1
-            self._io_dirty[fd] = waiters
-            return abort
-
-        def abort(task: Task) -> bool:
-            waiters = self._io.get(fd)
-            if waiters is not None:
-                if waiters.reader is task:
-                    waiters.reader = None
-                if waiters.writer is task:
-                    waiters.writer = None
-                self._io_dirty[fd] = waiters
-            self._io_waiting -= 1
-            return True
-
-        return setup
-
-    def notify_closing(self, fileobj: Any) -> None:
-        """Forget ``fileobj`` before it is closed; its waiters get ClosedResourceError."""
-        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
-        waiters = self._io.pop(fd, None)
-        self._io_dirty.pop(fd, None)
-        if waiters is None:
-            return
-        if waiters.mask:
-            self._selector.unregister(fd)
-        for task in (waiters.reader, waiters.writer):
-            if task is not None:
-                self._io_waiting -= 1
-                self.reschedule(task, exc=ClosedResourceError(f"fd {fd} was closed"))
-
-    def _sync_selector(self) -> None:
-        """Bring the selector in line with who waits now; unregistering lazily saves
-        two system calls per read when a task waits on the same socket again at once."""
-        selector = self._selector
-        for fd, waiters in self._io_dirty.items():
-            mask = (_READ if waiters.reader else 0) | (_WRITE if waiters.writer else 0)
-            if mask == waiters.mask:
-                continue
-            if not mask:
-                selector.unregister(fd)
-                del self._io[fd]
-            elif not waiters.mask:
-                selector.register(fd, mask, waiters)
-            else:
-                selector.modify(fd, mask, waiters)
-            waiters.mask = mask
-        self._io_dirty.clear()
+    # == the world outside =============================================================
+    def _woken(self) -> None:
+        """The wake-up pipe fired: threads finished or signals arrived."""
+        self.threads.deliver(self.reschedule)
 
     def _poll(self, timeout: float | None) -> None:
-        if self._io_dirty:
-            self._sync_selector()
         hooks = self._hooks
         if "before_io_wait" in hooks:
             self._call_hook("before_io_wait", timeout)
-        events = self._selector.select(timeout)
+        self.io.poll(timeout)
         if "after_io_wait" in hooks:
             self._call_hook("after_io_wait", timeout)
-        for key, mask in events:
-            waiters = key.data
-            if waiters is None:
-                self._drain_wakeups()
-                continue
-            if mask & _READ and waiters.reader is not None:
-                task, waiters.reader = waiters.reader, None
-                self._io_waiting -= 1
-                self._io_dirty[key.fd] = waiters
-                self.reschedule(task)
-            if mask & _WRITE and waiters.writer is not None:
-                task, waiters.writer = waiters.writer, None
-                self._io_waiting -= 1
-                self._io_dirty[key.fd] = waiters
-                self.reschedule(task)
-            if not waiters.reader and not waiters.writer:
-                self._io_dirty[key.fd] = waiters
-
-    # == threads ========================================================================
-    def run_in_thread(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], cancellable: bool
-    ) -> Setup:
-        """A block-trap setup that runs ``fn(*args)`` in the thread pool.
-
-        The worker hands its future back through a deque and wakes the loop through the
-        self-pipe: the kernel never polls for threads.
-        """
-
-        def setup(task: Task) -> Callable[[Task], bool]:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    max_workers=self._max_threads, thread_name_prefix="tiffany-thread"
-                )
-            gen = task._gen
-            future = self._executor.submit(fn, *args)
-            self._threads_pending += 1
-            future.add_done_callback(lambda f: self._thread_done(task, gen, f))
-            return abort
-
-        def abort(task: Task) -> bool:
-            return cancellable
-
-        return setup
-
-    def _thread_done(self, task: Task, gen: int, future: Future[Any]) -> None:
-        # Runs in the worker thread: touch nothing but the deque and the pipe.
-        self._thread_results.append((task, gen, future))
-        # A full pipe means the loop wakes anyway; a closed one means the kernel is gone.
-        with contextlib.suppress(OSError):
-            self._wake_send.send(b"\0")
-
-    def _drain_wakeups(self) -> None:
-        try:
-            while self._wake_recv.recv(4096):
-                pass
-        except BlockingIOError:
-            pass
-        results = self._thread_results
-        while results:
-            task, gen, future = results.popleft()
-            self._threads_pending -= 1
-            if task._gen != gen or task._state is not BLOCKED:
-                continue  # the task was cancelled and walked away
-            exc = future.exception()
-            if exc is None:
-                self.reschedule(task, future.result())
-            else:
-                self.reschedule(task, exc=exc)
 
     # == the loop =======================================================================
     def run(self, fn: CoroutineFunction | Coroutine[Any, Any, Any], *args: Any) -> Any:
@@ -491,7 +326,7 @@ class Kernel:
             if "before_run" in self._hooks:
                 self._call_hook("before_run")
             if self._handle_signals:
-                self._install_signal_handlers((signal.SIGINT, signal.SIGTERM))
+                self.signals.install((signal.SIGINT, signal.SIGTERM))
             main = self._main = self.spawn_task(fn, args, name="main")
             main._observed = True  # its outcome is ours to return or raise
             self._loop(lambda: not main._done)
@@ -510,8 +345,9 @@ class Kernel:
         finally:
             RUNSTATE.kernel = None
             self._running = False
-            self._restore_signal_handlers()
-            self._close()
+            self.signals.restore_all()
+            self.threads.close()
+            self.io.close()
 
     # == shutdown =======================================================================
     def request_shutdown(
@@ -568,46 +404,19 @@ class Kernel:
         """Call ``resource.close()`` at shutdown, after the cleanups."""
         self._closeables.append(resource)
 
-    # == signals ========================================================================
-    def _install_signal_handlers(self, signums: Iterable[int]) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            raise RuntimeError("signals can only be handled by a kernel in the main thread")
-        for signum in signums:
-            if signum not in self._saved_handlers:
-                self._saved_handlers[signum] = signal.signal(signum, self._on_signal)
+    # == signals ======================================================================
+    def _wants_signal(self, signum: int) -> bool:
+        return self._handle_signals and signum in (signal.SIGINT, signal.SIGTERM)
 
-    def _release_signal(self, signum: int) -> None:
-        """Give ``signum`` back to its previous handler unless the kernel still wants it."""
-        wanted = self._handle_signals and signum in (signal.SIGINT, signal.SIGTERM)
-        if signum in self._saved_handlers and not wanted:
-            signal.signal(signum, self._saved_handlers.pop(signum))
-
-    def _restore_signal_handlers(self) -> None:
-        for signum, handler in self._saved_handlers.items():
-            signal.signal(signum, handler)
-        self._saved_handlers.clear()
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        # Runs between two bytecodes of whatever the main thread was doing: only note the
-        # signal and wake the loop, which acts on it when its state is consistent.
-        self._signals.append(signum)
-        with contextlib.suppress(OSError):
-            self._wake_send.send(b"\0")
-
-    def _deliver_signals(self) -> None:
-        while self._signals:
-            signum = self._signals.popleft()
-            receivers = self._signal_receivers.get(signum)
-            if receivers:
-                for receiver in receivers:
-                    receiver._deliver(signum)
-            elif signum in (signal.SIGINT, signal.SIGTERM) and self._handle_signals:
-                name = signal.Signals(signum).name
-                if self._shutdown is not None and signum == signal.SIGINT:
-                    log.warning("second SIGINT: cancelling every task now")
-                    self.request_shutdown(force=True)
-                else:
-                    self.request_shutdown(reason=name)
+    def _unrouted_signal(self, signum: int) -> None:
+        """SIGINT and SIGTERM with no receiver: graceful shutdown; a second SIGINT forces."""
+        if not self._wants_signal(signum):
+            return
+        if self._shutdown is not None and signum == signal.SIGINT:
+            log.warning("second SIGINT: cancelling every task now")
+            self.request_shutdown(force=True)
+        else:
+            self.request_shutdown(reason=signal.Signals(signum).name)
 
     def _report_unjoined(self) -> None:
         for task in self._unjoined.values():
@@ -618,14 +427,6 @@ class Kernel:
                     exc_info=task._exception,
                 )
         self._unjoined.clear()
-
-    def _close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
-        self._selector.close()
-        self._wake_recv.close()
-        self._wake_send.close()
 
     def _loop(self, keep_going: Callable[[], bool]) -> None:
         queues = self._queues
@@ -653,12 +454,12 @@ class Kernel:
                     self._age()
                 self._step(task)
             # Between batches: signals, timers, then I/O and threads.
-            if self._signals:
-                self._deliver_signals()
+            if self.signals.pending:
+                self.signals.deliver()
             if timers and timers[0][0] <= now():
                 self._fire_timers(now())
             if any(queues):
-                if self._io_waiting or self._threads_pending:
+                if self.io.waiting or self.threads.pending:
                     self._poll(0)
             elif keep_going():
                 self._idle()
@@ -668,7 +469,7 @@ class Kernel:
         timers = self._timers
         if self._stale_timers > 64 and self._stale_timers > len(timers) // 2:
             self._compact_timers()
-        external = self._io_waiting or self._threads_pending or self._signal_receivers
+        external = self.io.waiting or self.threads.pending or self.signals.receivers
         if not timers and not external:
             if self._tasks:
                 self._deadlocked()
@@ -680,10 +481,10 @@ class Kernel:
         if self._virtual:
             clock = self.clock
             assert isinstance(clock, VirtualClock)
-            if self._threads_pending:
+            if self.threads.pending:
                 self._poll(None)  # virtual time stands still while a thread works
             elif clock.autojump:
-                if self._io_waiting:
+                if self.io.waiting:
                     self._poll(0)
                 if not any(self._queues):
                     clock.jump_to(deadline)

@@ -1,11 +1,13 @@
-"""Receiving Unix signals as an async stream, inside the kernel's own loop."""
+"""Unix signals, handled inside the kernel's loop: routed to receivers or to shutdown."""
 
 from __future__ import annotations
 
 import signal
+import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from .runstate import current_kernel
 from .waitqueue import WaitQueue
@@ -38,6 +40,50 @@ class SignalReceiver:
         return await self.receive()
 
 
+class SignalRouter:
+    """Installs Python signal handlers that only note the signal and wake the loop; the
+    loop then routes each signal to its receivers, or to ``unrouted`` when it has none."""
+
+    def __init__(self, wake: Callable[[], None], unrouted: Callable[[int], None]) -> None:
+        self._wake = wake
+        self._unrouted = unrouted
+        self.pending: deque[int] = deque()
+        self.receivers: dict[int, list[SignalReceiver]] = {}
+        self._saved: dict[int, Any] = {}
+
+    def install(self, signums: Iterable[int]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("signals can only be handled by a kernel in the main thread")
+        for signum in signums:
+            if signum not in self._saved:
+                self._saved[signum] = signal.signal(signum, self._on_signal)
+
+    def release(self, signum: int) -> None:
+        """Give ``signum`` back to the handler it had before ``install``."""
+        if signum in self._saved:
+            signal.signal(signum, self._saved.pop(signum))
+
+    def restore_all(self) -> None:
+        for signum in list(self._saved):
+            self.release(signum)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        # Runs between two bytecodes of whatever the main thread was doing: only note
+        # the signal and wake the loop, which acts on it when its state is consistent.
+        self.pending.append(signum)
+        self._wake()
+
+    def deliver(self) -> None:
+        while self.pending:
+            signum = self.pending.popleft()
+            receivers = self.receivers.get(signum)
+            if receivers:
+                for receiver in receivers:
+                    receiver._deliver(signum)
+            else:
+                self._unrouted(signum)
+
+
 @contextmanager
 def open_signal_receiver(*signums: int | signal.Signals) -> Iterator[SignalReceiver]:
     """Catch ``signums`` while the block runs (instead of their usual effect).
@@ -47,17 +93,19 @@ def open_signal_receiver(*signums: int | signal.Signals) -> Iterator[SignalRecei
     if not signums:
         raise ValueError("name at least one signal to receive")
     kernel = current_kernel()
+    router = kernel.signals
     receiver = SignalReceiver()
     numbers = [int(s) for s in signums]
-    kernel._install_signal_handlers(numbers)
+    router.install(numbers)
     for number in numbers:
-        kernel._signal_receivers.setdefault(number, []).append(receiver)
+        router.receivers.setdefault(number, []).append(receiver)
     try:
         yield receiver
     finally:
         for number in numbers:
-            receivers = kernel._signal_receivers[number]
+            receivers = router.receivers[number]
             receivers.remove(receiver)
             if not receivers:
-                del kernel._signal_receivers[number]
-                kernel._release_signal(number)
+                del router.receivers[number]
+                if not kernel._wants_signal(number):
+                    router.release(number)
