@@ -99,19 +99,29 @@ class TaskGroup:
         if exc is not None and not isinstance(exc, Cancelled):
             self._errors.insert(0, exc)
             self.cancel_scope.cancel()
+        # A Cancelled body needs no cancel here: the children sit inside the same scopes
+        # and see that cancellation themselves.
         if self._children:
-            if isinstance(exc, Cancelled):
-                self.cancel_scope.cancel()
             # Waiting for the children must not itself be cut short by cancellation:
-            # the children are cancelled through the scope tree and we wait them out.
+            # they are cancelled through the scope tree and we wait them out.
             with CancelScope(shield=True):
                 while self._children:
                     await block("task group", self._park)
         self._closed = True
-        handled = self.cancel_scope.__exit__(exc_type, exc, tb)
+        assert self._kernel is not None
+        task = self._kernel._current
+        cancelled_while_waiting = (
+            exc is None and task is not None and self._kernel._cancel_pending(task)
+        )
+        if cancelled_while_waiting:
+            # Cancelled behind the shield: raise it now, for the cancelled scope to catch.
+            exc = Cancelled()
+        handled = self.cancel_scope.__exit__(type(exc) if exc else None, exc, tb)
         if self._errors:
             errors, self._errors = self._errors, []
-            if exc is not None and errors[0] is exc:
+            if errors[0] is exc:
                 raise BaseExceptionGroup("a task group body failed", errors) from None
             raise BaseExceptionGroup("tasks in a task group failed", errors)
+        if cancelled_while_waiting and not handled:
+            raise Cancelled()
         return handled

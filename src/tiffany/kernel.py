@@ -267,13 +267,13 @@ class Kernel:
     def _deliver_cancel(self, scope: CancelScope) -> None:
         """Wake every blocked task inside ``scope`` (not behind a shield) with Cancelled."""
         tasks: dict[Task, None] = {}
-        stack = [scope]
-        while stack:
-            current = stack.pop()
+        pending = deque([scope])  # breadth first: children are woken in spawn order
+        while pending:
+            current = pending.popleft()
             if current._task is not None:
                 tasks[current._task] = None
             if current._children:
-                stack.extend(child for child in current._children if not child._shield)
+                pending.extend(child for child in current._children if not child._shield)
         for task in tasks:
             if task._state is BLOCKED and self._cancel_pending(task):
                 abort = task._abort
@@ -469,6 +469,8 @@ class Kernel:
         timers = self._timers
         if self._stale_timers > 64 and self._stale_timers > len(timers) // 2:
             self._compact_timers()
+        while timers and not self._timer_live(timers[0]):
+            heapq.heappop(timers)  # never jump the clock to a deadline that is gone
         external = self.io.waiting or self.threads.pending or self.signals.receivers
         if not timers and not external:
             if self._tasks:
@@ -512,15 +514,16 @@ class Kernel:
             return
         raise error
 
+    @staticmethod
+    def _timer_live(entry: tuple[float, int, Any, int]) -> bool:
+        """False for an entry left by a cancelled sleep or a scope that is gone."""
+        target, gen = entry[2], entry[3]
+        if type(target) is Task:
+            return target._gen == gen and target._state is BLOCKED
+        return bool(gen == target._deadline_gen)
+
     def _compact_timers(self) -> None:
-        live = []
-        for entry in self._timers:
-            target, gen = entry[2], entry[3]
-            if type(target) is Task:
-                if target._gen == gen and target._state is BLOCKED:
-                    live.append(entry)
-            elif gen == target._deadline_gen:
-                live.append(entry)
+        live = [entry for entry in self._timers if self._timer_live(entry)]
         heapq.heapify(live)
         self._timers[:] = live
         self._stale_timers = 0
