@@ -16,7 +16,8 @@ Runner = Callable[..., Any]
 
 
 def test_fifty_concurrent_callers_wait_their_turn(run: Runner) -> None:
-    with ScriptedServer(default={"text": "ok"}) as server:
+    # Each answer takes 20 ms of real time, so admitted calls really overlap at the server.
+    with ScriptedServer(default={"text": "ok", "delay": 0.02}) as server:
         llm = client(
             "openai-compatible:m",
             base_url=server.base_url,
