@@ -39,6 +39,23 @@ def _fileno(fileobj: Any) -> int:
     return fd
 
 
+class _Wait:
+    """One task's wait on one descriptor: the setup and abort of its block trap."""
+
+    __slots__ = ("events", "fd", "registry")
+
+    def __init__(self, registry: IORegistry, fd: int, events: int) -> None:
+        self.registry, self.fd, self.events = registry, fd, events
+
+    def setup(self, task: Task) -> Callable[[Task], bool]:
+        self.registry._park(self.fd, self.events, task)
+        return self.abort
+
+    def abort(self, task: Task) -> bool:
+        self.registry._unpark(self.fd, task)
+        return True
+
+
 class IORegistry:
     """Parks tasks until their descriptors are ready; wakes them from ``poll``."""
 
@@ -56,36 +73,32 @@ class IORegistry:
 
     def wait(self, fileobj: Any, events: int) -> Setup:
         """A block-trap setup that parks a task until ``fileobj`` is ready for ``events``."""
-        fd = _fileno(fileobj)
+        return _Wait(self, _fileno(fileobj), events).setup
 
-        def setup(task: Task) -> Callable[[Task], bool]:
-            waiters = self._fds.get(fd)
-            if waiters is None:
-                waiters = self._fds[fd] = _Waiters()
-            if events == READ:
-                if waiters.reader is not None:
-                    raise BusyResourceError(f"another task is already reading from fd {fd}")
-                waiters.reader = task
-            else:
-                if waiters.writer is not None:
-                    raise BusyResourceError(f"another task is already writing to fd {fd}")
-                waiters.writer = task
-            self.waiting += 1
+    def _park(self, fd: int, events: int, task: Task) -> None:
+        waiters = self._fds.get(fd)
+        if waiters is None:
+            waiters = self._fds[fd] = _Waiters()
+        if events == READ:
+            if waiters.reader is not None:
+                raise BusyResourceError(f"another task is already reading from fd {fd}")
+            waiters.reader = task
+        else:
+            if waiters.writer is not None:
+                raise BusyResourceError(f"another task is already writing to fd {fd}")
+            waiters.writer = task
+        self.waiting += 1
+        self._dirty[fd] = waiters
+
+    def _unpark(self, fd: int, task: Task) -> None:
+        waiters = self._fds.get(fd)
+        if waiters is not None:
+            if waiters.reader is task:
+                waiters.reader = None
+            if waiters.writer is task:
+                waiters.writer = None
             self._dirty[fd] = waiters
-            return abort
-
-        def abort(task: Task) -> bool:
-            waiters = self._fds.get(fd)
-            if waiters is not None:
-                if waiters.reader is task:
-                    waiters.reader = None
-                if waiters.writer is task:
-                    waiters.writer = None
-                self._dirty[fd] = waiters
-            self.waiting -= 1
-            return True
-
-        return setup
+        self.waiting -= 1
 
     def notify_closing(self, fileobj: Any) -> None:
         """Forget ``fileobj`` before it is closed; its waiters get ClosedResourceError."""

@@ -38,21 +38,37 @@ class SocketStream:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.socket = sock
         self._closed = False
+        self._drained = False  # the last read emptied the socket's receive buffer
+        self._pending = bytearray()  # read from the socket, not yet handed to a caller
 
     async def recv(self, max_bytes: int = DEFAULT_RECV) -> bytes:
         """Up to ``max_bytes`` bytes, waiting for some; ``b""`` when the peer closed."""
         if self._closed:
             raise ClosedResourceError("recv on a closed stream")
+        if self._pending:
+            data = bytes(self._pending[:max_bytes])
+            del self._pending[:max_bytes]
+            return data
         sock = self.socket
+        if self._drained:
+            # In request/response traffic the answer is never there yet when the last
+            # read emptied the buffer: wait first rather than pay for a failed system call.
+            await wait_readable(sock)
+        size = max(max_bytes, DEFAULT_RECV)  # read big, so we know when we drained it
         while True:
             try:
-                data = sock.recv(max_bytes)
+                data = sock.recv(size)
             except BlockingIOError:
                 await wait_readable(sock)
             else:
-                if turn_used_up():
-                    await yield_now()
-                return data
+                break
+        self._drained = len(data) < size
+        if len(data) > max_bytes:
+            self._pending += data[max_bytes:]
+            data = data[:max_bytes]
+        if turn_used_up():
+            await yield_now()
+        return data
 
     async def recv_exactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes; ``EOFError`` if the peer closes first."""

@@ -212,3 +212,23 @@ def test_a_live_unix_socket_is_not_stolen(tmp_path: Path) -> None:
                 await net.listen_unix(path)
 
     tiffany.run(main)
+
+
+def test_small_reads_return_every_byte_in_order() -> None:
+    payload = bytes(range(256)) * 40
+
+    async def send_all(stream: net.SocketStream) -> None:
+        await stream.sendall(payload)
+
+    async def main() -> bytes:
+        async with await net.listen_tcp() as listener:
+            server = await tiffany.spawn(listener.serve, send_all)
+            received = bytearray()
+            async with await net.open_tcp("127.0.0.1", listener.port) as stream:
+                while chunk := await stream.recv(7):
+                    assert len(chunk) <= 7
+                    received += chunk
+            await server.cancel()
+        return bytes(received)
+
+    assert tiffany.run(main) == payload
