@@ -66,7 +66,7 @@ class CpuBudget:
                     f"task {task.name!r} used {self.used:.3f} s of CPU, over its budget of "
                     f"{self.seconds} s per {self.per} s"
                 )
-                task._root_scope.cancel()
+                task._request_cancel()
             return
         if self.action is OverBudget.THROTTLE:
             if self.throttled_until < self.window_start + self.per:

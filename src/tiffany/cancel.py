@@ -95,7 +95,6 @@ class CancelScope:
             raise RuntimeError(
                 "cancel scopes must be exited in the reverse order they were entered"
             )
-        assert self._parent is not None
         task._scope = self._parent
         self._detach()
         if isinstance(exc, Cancelled) and self._cancel_called:

@@ -122,7 +122,7 @@ class ShutdownCoordinator:
             return
         log.info("shutdown: grace period over, cancelling %d task(s)", len(left))
         for task in left:
-            task._root_scope.cancel()
+            task._request_cancel()
         for task in left:
             await task.wait()
 
@@ -156,6 +156,6 @@ class ShutdownCoordinator:
             if t.system and t is not me and t not in self.exempt
         ]
         for task in others:
-            task._root_scope.cancel()
+            task._request_cancel()
         for task in others:
             await task.wait()

@@ -182,7 +182,8 @@ class Kernel:
             priority = Priority(priority)
         task = Task(self, task_id, coro, name, priority, system)
         task._budget = budget
-        task._scope = task._root_scope = CancelScope._for_task(self, task, parent_scope)
+        if parent_scope is not None:  # a task-group child: cancelled through the group
+            task._scope = task._root_scope = CancelScope._for_task(self, task, parent_scope)
         self._tasks[task_id] = task
         if not system:
             self._user_tasks += 1
@@ -239,8 +240,10 @@ class Kernel:
             self._user_tasks -= 1
             if self.admission is not None:
                 self.admission.task_ended(task)
-        task._root_scope._detach()
-        task._root_scope._task = None  # break the task <-> scope cycle: no GC needed
+        root = task._root_scope
+        if root is not None:
+            root._detach()
+            root._task = None  # break the task <-> scope cycle: no GC needed
         if task._joiners:
             for joiner in task._joiners:
                 self.reschedule(joiner)

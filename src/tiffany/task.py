@@ -6,13 +6,13 @@ from collections.abc import Callable, Coroutine
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from .cancel import CancelScope
 from .errors import Cancelled, TaskCancelled, TaskError
 from .priority import Priority
 from .traps import block
 
 if TYPE_CHECKING:
     from .budget import CpuBudget
-    from .cancel import CancelScope
     from .kernel import Kernel
 
 
@@ -97,8 +97,10 @@ class Task:
         self._exit_callbacks: list[Callable[[Task], None]] | None = None
         self._budget: CpuBudget | None = None
         self._cancel_reason: BaseException | None = None  # why the kernel cancelled it
-        self._root_scope: CancelScope  # set by the kernel right after
-        self._scope: CancelScope
+        # The root scope is made on first need (a cancel, or a task-group parent): most
+        # tasks are never cancelled, and a scope per spawn is measurable.
+        self._root_scope: CancelScope | None = None
+        self._scope: CancelScope | None = None  # innermost active scope
 
     # -- what users read ---------------------------------------------------------------
     @property
@@ -173,7 +175,7 @@ class Task:
         """Cancel the task; unless ``wait`` is false, wait until it has exited."""
         if self._done:
             return
-        self._root_scope.cancel()
+        self._request_cancel()
         if wait and self._kernel._current is not self:
             await self.wait()
             if self._state is CANCELLED:
@@ -188,6 +190,21 @@ class Task:
         if self._state is FAILED:
             raise TaskError(f"task {self.name!r} failed") from self._exception
         raise RuntimeError(f"task {self.name!r} has not finished (state {self._state.value})")
+
+    def _request_cancel(self) -> None:
+        """Cancel the task's root scope, creating it (around its open scopes) if needed."""
+        root = self._root_scope
+        if root is None:
+            root = self._root_scope = CancelScope._for_task(self._kernel, self, None)
+            outermost = self._scope
+            if outermost is None:
+                self._scope = root
+            else:
+                while outermost._parent is not None:
+                    outermost = outermost._parent
+                outermost._parent = root
+                root._children = {outermost: None}
+        root.cancel()
 
     def _add_joiner(self, joiner: Task) -> Callable[[Task], bool]:
         if self._joiners is None:

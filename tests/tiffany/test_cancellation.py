@@ -957,3 +957,28 @@ def test_a_task_may_cancel_itself_and_is_cancelled_at_its_next_trap() -> None:
 
     assert tiffany.run(main, clock=VirtualClock()) is TaskState.CANCELLED
     assert log == ["cancel returned", "cancelled"]
+
+
+def test_cancelling_a_task_inside_nested_scopes_reaches_every_level() -> None:
+    """The task's root scope is made on demand, around scopes the task already opened."""
+    log: list[str] = []
+
+    async def nested() -> None:
+        with tiffany.CancelScope() as outer:
+            with tiffany.move_on_after(1000) as inner:
+                try:
+                    await tiffany.sleep(100)
+                finally:
+                    log.append("inner cleanup")
+            log.append(f"not reached: {inner.cancelled_caught}")
+        log.append(f"not reached: {outer.cancelled_caught}")
+
+    async def main() -> tiffany.TaskState:
+        task = await tiffany.spawn(nested)
+        await tiffany.sleep(1)
+        await task.cancel()
+        return task.state
+
+    assert tiffany.run(main, clock=VirtualClock()) is tiffany.TaskState.CANCELLED
+    # Neither scope was cancelled itself, so Cancelled passes both to the task's root.
+    assert log == ["inner cleanup"]
