@@ -1,10 +1,17 @@
-"""The ``cw`` command line; its commands arrive with the issues that build them."""
+"""The ``cw`` command line: thin typer wrappers over the library's command functions.
+
+Each sub-command forwards to a plain function that returns an exit status, so the same
+behaviour is importable and testable without typer.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 from . import __version__
+from .index.command import run_index_command
 
 app = typer.Typer(
     help="cocowiki: a living, verified wiki of a repository.",
@@ -12,10 +19,11 @@ app = typer.Typer(
     add_completion=False,
 )
 
-
-@app.callback()
-def _root() -> None:
-    """Keep sub-commands even while there is only one."""
+RepoOption = typer.Option(
+    None, "--repo", help="Repository to read (default: the current directory)."
+)
+OutputOption = typer.Option(None, "--output", help="Output directory (default: REPO/.cocowiki).")
+JsonOption = typer.Option(False, "--json", help="Print a machine-readable JSON summary.")
 
 
 @app.command()
@@ -24,5 +32,19 @@ def version() -> None:
     typer.echo(__version__)
 
 
+@app.command()
+def index(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Parse the repository's source files into the catalog (components and references)."""
+    raise typer.Exit(run_index_command(repo, output, as_json=as_json))
+
+
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

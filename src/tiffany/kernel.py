@@ -367,6 +367,7 @@ class Kernel:
                 self._shutdown.run, name="shutdown", priority=Priority.CRITICAL, system=True
             )
             log.info("shutdown requested (%s), grace %.1f s", reason, grace)
+            self.emit("shutdown.requested", {"reason": reason, "grace": grace})
         elif grace is not None and not force:
             # A later, shorter deadline wins (main ending during a drain means: now).
             scope = self._shutdown._drain_scope

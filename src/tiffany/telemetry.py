@@ -78,14 +78,22 @@ class Metrics(Instrument):
             self.idle_seconds += time.perf_counter() - self._wait_started
 
     # -- reading ----------------------------------------------------------------------
+    def _kernel(self) -> Kernel | None:
+        """The kernel measured: the one it was installed in, else the running one."""
+        if self.kernel is None:
+            self.kernel = RUNSTATE.kernel
+        return self.kernel
+
     def ready_depth(self) -> dict[str, int]:
         """Queued task ids per priority level right now."""
-        if self.kernel is None:
+        kernel = self._kernel()
+        if kernel is None:
             return {level.name: 0 for level in Priority}
-        return {level.name: len(self.kernel._queues[level]) for level in Priority}
+        return {level.name: len(kernel._queues[level]) for level in Priority}
 
     def live_tasks(self) -> int:
-        return len(self.kernel._tasks) if self.kernel is not None else 0
+        kernel = self._kernel()
+        return len(kernel._tasks) if kernel is not None else 0
 
     def snapshot(self) -> dict[str, Any]:
         """Every metric as plain data (JSON-ready)."""
@@ -110,7 +118,8 @@ class Metrics(Instrument):
         }
 
     def _admission_metrics(self) -> dict[str, Any]:
-        admission = self.kernel.admission if self.kernel is not None else None
+        kernel = self._kernel()
+        admission = kernel.admission if kernel is not None else None
         if admission is None:
             return {}
         return {f"admission_{key}": value for key, value in admission.metrics().items()}

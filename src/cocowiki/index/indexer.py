@@ -1,0 +1,336 @@
+"""``index_repository``: discover, parse (in parallel when it pays), resolve, store.
+
+The phases and why they are shaped so:
+
+1. discover (:mod:`.files`): cheap decisions from paths and ``lstat``;
+2. parse: each candidate is read, checked for binary/minified/generated content, hashed
+   and, unless the previous catalog has the same digest and module name for it, parsed.
+   tree-sitter holds the GIL while parsing (measured: two threads are no faster than
+   one), so parallelism means processes; they start in about 0.1 s and pay off only on
+   larger repositories, so ``workers=0`` uses them when there are more than ~4 MB to
+   parse (see ``bench/cocowiki/index_speed.py`` for the numbers);
+3. resolve (:mod:`.resolve`): always over the whole repository, as any file's names may
+   point into any other;
+4. store (:mod:`.store`): one atomic write, skipped when the inputs' fingerprint equals
+   the previous catalog's (a clean rerun writes nothing).
+
+Only an unusable request raises (:class:`~.errors.IndexingError`); problems with files
+are counted in the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from .config import IndexConfig
+from .errors import IndexingError
+from .extract import FileContext, extract_file
+from .files import Candidate, Discovery, LoadedSource, discover, read_source
+from .model import Exclusion, FileExtraction, IndexResult, ParseError, SourceFile
+from .naming import go_modules, module_name, python_packages
+from .resolve import resolve
+from .store import (
+    SCHEMA_VERSION,
+    catalog_path,
+    load_cache,
+    load_file_keys,
+    read_index,
+    read_meta,
+    write_catalog,
+)
+
+#: ``progress(phase, done, total)``: phases are ``discover``, ``parse``, ``resolve``, ``store``.
+ProgressCallback = Callable[[str, int, int], None]
+
+PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024
+_CHUNK = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ParseTask:
+    """One candidate to process, with what the previous catalog knew of it."""
+
+    candidate: Candidate
+    module_name: str
+    cached_digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """The file's digest matched the previous catalog: reuse its rows."""
+
+    path: str
+
+
+Outcome = FileExtraction | Exclusion | Unchanged
+
+
+def index_repository(
+    repo: Path,
+    output: Path | None = None,
+    config: IndexConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> IndexResult:
+    """Index ``repo`` into ``output`` (default ``<repo>/.cocowiki``) and return the index.
+
+    Raises :class:`IndexingError` with a message for a person when the repository path
+    does not exist or is not a directory, or the output cannot be written.
+    """
+    started = time.perf_counter()
+    config = config or IndexConfig()
+    repo = _check_repository(repo)
+    output = (output if output is not None else repo / ".cocowiki").absolute()
+    report = progress or _no_progress
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexingError(f"cannot create output directory {output}: {exc.strerror}") from exc
+    with _lock(output):
+        return _index(repo, output, config, report, started)
+
+
+def _index(
+    repo: Path, output: Path, config: IndexConfig, report: ProgressCallback, started: float
+) -> IndexResult:
+    timings: dict[str, float] = {}
+    report("discover", 0, 1)
+    discovery = discover(repo, config, output)
+    packages = python_packages(discovery.listed)
+    modules = go_modules(_read_small(repo, [p for p in discovery.listed if p.endswith("go.mod")]))
+    now = time.perf_counter()
+    timings["discover"] = now - started
+    report("discover", 1, 1)
+
+    catalog = catalog_path(output)
+    previous = load_file_keys(catalog)
+    tasks: list[ParseTask] = []
+    for candidate in discovery.candidates:
+        name = module_name(candidate.path, candidate.language, packages, modules)
+        known = previous.get(candidate.path)
+        digest = known[0] if known is not None and known[1] == name else None
+        tasks.append(ParseTask(candidate, name, digest))
+
+    fresh: list[FileExtraction] = []
+    reused: list[str] = []
+    exclusions = list(discovery.exclusions)
+    for done, outcome in enumerate(_run(repo, config, tasks), start=1):
+        if isinstance(outcome, Unchanged):
+            reused.append(outcome.path)
+        elif isinstance(outcome, Exclusion):
+            exclusions.append(outcome)
+        else:
+            fresh.append(outcome)
+        report("parse", done, len(tasks))
+    exclusions.sort(key=lambda exclusion: (exclusion.path, exclusion.reason))
+    keys = {task.candidate.path: task.module_name for task in tasks}
+    digests = {path: previous[path][0] for path in reused}
+    digests.update((x.file.path, x.file.digest) for x in fresh)
+    fingerprint = _fingerprint(digests, keys, exclusions, discovery, config)
+    if not fresh and read_meta(catalog).get("fingerprint") == fingerprint:
+        unchanged = _unchanged_result(output, started, timings, now, len(reused))
+        if unchanged is not None:
+            report("store", 1, 1)
+            return unchanged
+    cache = load_cache(catalog, set(reused)) if reused else {}
+    extractions = fresh + [cache[path].extraction for path in reused if path in cache]
+    missing = [path for path in reused if path not in cache]
+    if missing:  # the catalog changed under us: parse those files after all
+        retry = [task for task in tasks if task.candidate.path in set(missing)]
+        for task in retry:
+            outcome = process_file(repo, config, ParseTask(task.candidate, task.module_name, None))
+            if isinstance(outcome, FileExtraction):
+                extractions.append(outcome)
+                fresh.append(outcome)
+            elif isinstance(outcome, Exclusion):
+                exclusions.append(outcome)
+    extractions.sort(key=lambda extraction: extraction.file.path)
+    timings["parse"] = time.perf_counter() - now
+
+    now = time.perf_counter()
+    report("resolve", 0, 1)
+    references = resolve(extractions)
+    timings["resolve"] = time.perf_counter() - now
+    report("resolve", 1, 1)
+
+    result = IndexResult(
+        repo=str(repo),
+        files=[extraction.file for extraction in extractions],
+        components=[c for extraction in extractions for c in extraction.components],
+        references=references,
+        errors=[e for extraction in extractions for e in extraction.errors],
+        warnings=[*discovery.warnings, *(w for x in extractions for w in x.warnings)],
+        exclusions=exclusions,
+        files_parsed=len(fresh),
+        files_unchanged=len(extractions) - len(fresh),
+        catalog_written=True,
+    )
+    now = time.perf_counter()
+    report("store", 0, 1)
+    result.timings = {**timings, "total": time.perf_counter() - started}
+    try:
+        write_catalog(output, result, keys, fingerprint, __version__)
+    except OSError as exc:
+        raise IndexingError(f"cannot write the catalog in {output}: {exc}") from exc
+    timings["store"] = time.perf_counter() - now
+    timings["total"] = time.perf_counter() - started
+    result.timings = timings
+    report("store", 1, 1)
+    return result
+
+
+def _unchanged_result(
+    output: Path, started: float, timings: dict[str, float], parse_started: float, reused: int
+) -> IndexResult | None:
+    """The previous index as it is, when no input changed (a clean rerun writes nothing)."""
+    try:
+        result = read_index(output)
+    except (sqlite3.Error, ValueError, KeyError):
+        return None
+    timings["parse"] = time.perf_counter() - parse_started
+    timings["resolve"] = 0.0
+    timings["store"] = 0.0
+    timings["total"] = time.perf_counter() - started
+    result.timings = timings
+    result.files_parsed = 0
+    result.files_unchanged = reused
+    result.catalog_written = False
+    return result
+
+
+def _check_repository(repo: Path) -> Path:
+    path = Path(repo).expanduser()
+    if not path.exists():
+        raise IndexingError(f"repository path does not exist: {path}")
+    if not path.is_dir():
+        raise IndexingError(f"repository path is not a directory: {path}")
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise IndexingError(f"cannot resolve repository path {path}: {exc}") from exc
+
+
+def _fingerprint(
+    digests: dict[str, str],
+    keys: dict[str, str],
+    exclusions: list[Exclusion],
+    discovery: Discovery,
+    config: IndexConfig,
+) -> str:
+    """A digest of everything the catalog's contents derive from."""
+    digest = hashlib.sha256()
+    digest.update(f"{SCHEMA_VERSION}\0{__version__}\0{config.fingerprint()}\0".encode())
+    for path in sorted(digests):
+        digest.update(f"{path}\0{digests[path]}\0{keys.get(path)}\n".encode())
+    for exclusion in exclusions:
+        digest.update(f"{exclusion.path}\0{exclusion.reason}\0{exclusion.detail}\n".encode())
+    for warning in discovery.warnings:
+        digest.update(f"{warning.path}\0{warning.message}\n".encode())
+    return digest.hexdigest()
+
+
+def _run(repo: Path, config: IndexConfig, tasks: list[ParseTask]) -> Iterator[Outcome]:
+    """Process the tasks, in worker processes when there is enough work to repay them."""
+    workers = _worker_count(config, tasks)
+    if workers <= 1:
+        for task in tasks:
+            yield process_file(repo, config, task)
+        return
+    context = _process_context()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        chunks = [tasks[i : i + _CHUNK] for i in range(0, len(tasks), _CHUNK)]
+        for results in pool.map(_process_chunk, [(repo, config, chunk) for chunk in chunks]):
+            yield from results
+
+
+def _worker_count(config: IndexConfig, tasks: list[ParseTask]) -> int:
+    if config.workers > 0:
+        return config.workers
+    work = sum(task.candidate.size for task in tasks if task.cached_digest is None)
+    if work < PARALLEL_THRESHOLD_BYTES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` where there is one (safe with threads, preloads grammars), else ``spawn``."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload(["cocowiki.index.extract"])
+        return server
+    return multiprocessing.get_context("spawn")
+
+
+def _process_chunk(job: tuple[Path, IndexConfig, list[ParseTask]]) -> list[Outcome]:
+    repo, config, tasks = job
+    return [process_file(repo, config, task) for task in tasks]
+
+
+def process_file(repo: Path, config: IndexConfig, task: ParseTask) -> Outcome:
+    """Read, classify and (unless unchanged) parse one candidate; never raises."""
+    loaded = read_source(repo, task.candidate, config)
+    if isinstance(loaded, Exclusion):
+        return loaded
+    if task.cached_digest is not None and loaded.digest == task.cached_digest:
+        return Unchanged(loaded.path)
+    return _extract(loaded, task.module_name)
+
+
+def _extract(loaded: LoadedSource, name: str) -> FileExtraction | Exclusion:
+    context = FileContext(
+        path=loaded.path,
+        language=loaded.language,
+        module_name=name,
+        digest=loaded.digest,
+        size=loaded.size,
+        lines=loaded.lines,
+    )
+    try:
+        return extract_file(context, loaded.data, loaded.warnings)
+    except Exception as exc:  # an extractor bug must not stop the index: record it
+        source = SourceFile(
+            loaded.path, loaded.language, loaded.size, loaded.digest, loaded.lines, name
+        )
+        error = ParseError(loaded.path, 1, 1, f"extractor failed: {type(exc).__name__}: {exc}")
+        return FileExtraction(source, (), (), (error,), loaded.warnings)
+
+
+def _read_small(repo: Path, paths: Iterable[str]) -> dict[str, str]:
+    contents: dict[str, str] = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            contents[path] = (repo / path).read_text("utf-8", errors="replace")[:65536]
+    return contents
+
+
+@contextlib.contextmanager
+def _lock(output: Path) -> Iterator[None]:
+    """One indexer per output directory at a time (an advisory ``flock``)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(output / ".index.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    """The default progress callback: nothing to show."""

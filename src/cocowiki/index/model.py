@@ -1,0 +1,293 @@
+"""The index's data model: what a repository is made of, as plain typed values.
+
+Everything the wiki says about code is derived from these records, so they are small,
+frozen and free of tree-sitter objects: they pickle across processes, round-trip through
+SQLite and JSON, and can be compared in tests. Later stages (plan, build, viewer) read them
+through :class:`IndexResult` or the SQLite catalog written by :mod:`.store`.
+
+Conventions shared by every record:
+
+* ``path`` is the repository-relative POSIX path of a file (``src/pkg/mod.py``);
+* lines are 1-based and inclusive (``start_line``/``end_line`` of a span);
+* a component ``id`` is ``<path>#<local name>`` (the module of a file is just ``<path>``),
+  where the local name joins the names of the enclosing components in the file with the
+  language's separator (``Outer.method``, ``Foo::bar``). Ids depend only on the file's
+  path and contents, so they are stable across runs; a repeated local name in one file
+  (overloads, ``#ifdef`` variants) gets ``~2``, ``~3`` ... in source order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ComponentKind(StrEnum):
+    """What a component is. Language constructs map onto this fixed vocabulary.
+
+    A Rust ``union`` is a ``struct``; a Java ``record`` and a TS ``abstract class`` are
+    ``class``es; a Python class deriving from ``Enum`` is an ``enum`` and one deriving from
+    ``Protocol`` an ``interface``; C++ namespaces, C# namespaces, TS namespaces and Rust
+    inline ``mod`` blocks are ``module``s, like every source file.
+    """
+
+    MODULE = "module"
+    CLASS = "class"
+    STRUCT = "struct"
+    ENUM = "enum"
+    TRAIT = "trait"
+    INTERFACE = "interface"
+    IMPL = "impl"
+    FUNCTION = "function"
+    METHOD = "method"
+    CONSTANT = "constant"
+    TYPE_ALIAS = "type_alias"
+
+
+#: Kinds that declare a type; calls to them are constructor calls.
+TYPE_KINDS: frozenset[ComponentKind] = frozenset(
+    {
+        ComponentKind.CLASS,
+        ComponentKind.STRUCT,
+        ComponentKind.ENUM,
+        ComponentKind.TRAIT,
+        ComponentKind.INTERFACE,
+        ComponentKind.TYPE_ALIAS,
+    }
+)
+
+#: Kinds that can be called.
+CALLABLE_KINDS: frozenset[ComponentKind] = frozenset({ComponentKind.FUNCTION, ComponentKind.METHOD})
+
+
+class Visibility(StrEnum):
+    """Who may use a component, by the rules of its own language.
+
+    * ``public``: exported (Python: no leading underscore, or listed in ``__all__``; Rust:
+      ``pub``; Go: capitalised; Java/C#: ``public``; JS/TS: exported from the module,
+      and class members without a restricting modifier; C/C++: not ``static``).
+    * ``protected``: visible to subclasses (Java/C#/C++/TS ``protected``).
+    * ``internal``: visible inside the crate or assembly (Rust ``pub(crate)``,
+      ``pub(super)``, ``pub(in ...)``; C# ``internal``).
+    * ``package``: visible inside the package (Go unexported names, Java's default).
+    * ``private``: everything else (Python ``_name``, C ``static``, C++ anonymous
+      namespaces, JS/TS module-local declarations and ``#private`` members).
+    """
+
+    PUBLIC = "public"
+    PROTECTED = "protected"
+    INTERNAL = "internal"
+    PACKAGE = "package"
+    PRIVATE = "private"
+
+
+class ReferenceKind(StrEnum):
+    """How one component depends on a name.
+
+    ``inherit`` is subclassing and embedding (``class A(B)``, ``extends``, Go struct
+    embedding, Rust supertraits); ``impl`` is implementing an interface or trait
+    (``implements``, ``impl Trait for T``, C# interfaces by the ``I`` naming convention).
+    """
+
+    IMPORT = "import"
+    CALL = "call"
+    INHERIT = "inherit"
+    IMPL = "impl"
+    TYPE_USE = "type_use"
+
+
+class ExclusionReason(StrEnum):
+    """Why a file of the repository is not in the index."""
+
+    VENDORED = "vendored"
+    GENERATED = "generated"
+    MINIFIED = "minified"
+    BINARY = "binary"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED = "unsupported"
+    SYMLINK = "symlink"
+    SYMLINK_OUTSIDE = "symlink_outside"
+    SYMLINK_BROKEN = "symlink_broken"
+    EXCLUDED_BY_CONFIG = "excluded_by_config"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file that was parsed: its identity (digest) and the module name it was parsed as.
+
+    ``module_name`` is the language-level name the file's components are qualified with
+    (Python ``pkg.mod``, Rust ``crate::a::b``, Go the package import path, Java/C# the
+    package or namespace, JS/TS/C/C++ the path without its extension).
+    """
+
+    path: str
+    language: str
+    size: int
+    digest: str
+    lines: int
+    module_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A named declaration with its span, signature, documentation and visibility.
+
+    ``signature`` is the declaration up to its body with whitespace collapsed (at most
+    300 characters); ``doc`` is the docstring or the comment block just before the
+    declaration, with comment markers and common indentation removed (``""`` if none).
+    ``parent_id`` is the enclosing component (the file's module for top-level ones,
+    ``None`` for the module itself). Declarations nested inside function bodies are not
+    components: what they reference is attributed to the enclosing function.
+    """
+
+    id: str
+    kind: ComponentKind
+    name: str
+    qualified_name: str
+    path: str
+    language: str
+    start_line: int
+    end_line: int
+    signature: str
+    doc: str
+    visibility: Visibility
+    parent_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A use of a name by a component, resolved to a target when the index can tell.
+
+    Fields as written in the source (filled by the extractors):
+
+    * ``target_name``: for ``import`` the module specifier as written (``os.path``,
+      ``./util``, ``crate::net::Socket``, ``"github.com/x/y"``, ``stdio.h``); otherwise the
+      referenced simple name (``helper`` for ``self.helper()``).
+    * ``qualifier``: the receiver or path before the name (``self``, ``os.path``, ``Foo``
+      in ``Foo::new()``), ``?`` when the receiver is an expression (``make().run()``),
+      ``None`` when the name stands alone; for a C/C++ ``#include <...>``, ``system``.
+    * ``alias``: for imports, the local name the import binds (``np``), if any.
+    * ``member``: for imports of one symbol from a module (``from m import f``,
+      ``import {f} from "./m"``), the symbol; ``*`` for wildcard imports.
+    * ``count``: how many times the component makes this same reference; ``line`` is the
+      first occurrence.
+
+    Fields filled by :mod:`.resolve`: ``target_path`` (the file, or for a Go package the
+    directory, that the name resolves to), ``target_id`` (the component) and
+    ``confidence`` in 0..1 (1.0 for an import resolved to a file, 0.9 a name defined in the
+    same file, 0.8 one reached through an import, 0.5 a name unique in the repository, less
+    when ambiguous, 0.0 unresolved).
+    """
+
+    kind: ReferenceKind
+    source_id: str
+    target_name: str
+    path: str
+    line: int
+    qualifier: str | None = None
+    alias: str | None = None
+    member: str | None = None
+    count: int = 1
+    target_id: str | None = None
+    target_path: str | None = None
+    confidence: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """A part of a file the grammar could not parse; the rest of the file is still indexed."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexWarning:
+    """Something wrong with a file that did not stop it from being indexed (bad UTF-8)."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A file (or a pruned directory, ending in ``/``) left out of the index, and why."""
+
+    path: str
+    reason: ExclusionReason
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileExtraction:
+    """What one file yields: the unit that is cached by digest and merged into the index."""
+
+    file: SourceFile
+    components: tuple[Component, ...]
+    references: tuple[Reference, ...]
+    errors: tuple[ParseError, ...] = ()
+    warnings: tuple[IndexWarning, ...] = ()
+
+
+@dataclass(slots=True)
+class IndexResult:
+    """The whole index of a repository, as returned by ``index_repository``.
+
+    ``files_parsed`` counts files parsed in this run and ``files_unchanged`` files whose
+    digest matched the previous catalog and were taken from it without parsing;
+    ``catalog_written`` is false when nothing changed and the catalog was left as it was.
+    ``timings`` holds seconds per phase (``discover``, ``parse``, ``resolve``, ``store``,
+    ``total``).
+    """
+
+    repo: str
+    files: list[SourceFile] = field(default_factory=list)
+    components: list[Component] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+    warnings: list[IndexWarning] = field(default_factory=list)
+    exclusions: list[Exclusion] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    files_parsed: int = 0
+    files_unchanged: int = 0
+    catalog_written: bool = False
+
+    @property
+    def exclusion_counts(self) -> dict[str, int]:
+        """Number of excluded files per reason, reasons sorted by name."""
+        counts = Counter(str(exclusion.reason) for exclusion in self.exclusions)
+        return dict(sorted(counts.items()))
+
+    @property
+    def lines(self) -> int:
+        """Total lines in the indexed files."""
+        return sum(source.lines for source in self.files)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready digest of the run, the ``--json`` output of ``cw index``."""
+        languages = Counter(source.language for source in self.files)
+        kinds = Counter(str(component.kind) for component in self.components)
+        resolved = sum(1 for ref in self.references if ref.confidence > 0)
+        return {
+            "repo": self.repo,
+            "files": len(self.files),
+            "lines": self.lines,
+            "languages": dict(sorted(languages.items())),
+            "components": len(self.components),
+            "component_kinds": dict(sorted(kinds.items())),
+            "references": len(self.references),
+            "references_resolved": resolved,
+            "parse_errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "excluded": len(self.exclusions),
+            "exclusions": self.exclusion_counts,
+            "files_parsed": self.files_parsed,
+            "files_unchanged": self.files_unchanged,
+            "catalog_written": self.catalog_written,
+            "timings": {name: round(value, 4) for name, value in sorted(self.timings.items())},
+        }
