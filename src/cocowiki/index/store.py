@@ -29,6 +29,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tiffany.atomic import replace_durably
+
 from .model import (
     Component,
     ComponentKind,
@@ -127,8 +129,7 @@ def write_catalog(
             connection.close()
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
-        os.replace(temporary, target)
-        _fsync_directory(output)
+        replace_durably(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
@@ -227,20 +228,6 @@ def _insert(
         "INSERT INTO exclusions VALUES (?, ?, ?)",
         ((x.path, str(x.reason), x.detail) for x in result.exclusions),
     )
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable (directories can be fsynced on POSIX only)."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 @contextlib.contextmanager

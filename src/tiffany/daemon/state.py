@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import to_thread
+from ..atomic import write_atomic
 from ..priority import Priority
 from ..sync import Event
 from ..traps import sleep
@@ -428,21 +429,7 @@ class StateStore:
         with self._write_lock:
             if generation and generation <= self._written_generation:
                 return False
-            temp = self.directory / f".{STATE_FILE}.tmp-{os.getpid()}"
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, self.path)
-            directory = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+            write_atomic(self.path, data, mode=0o600)
             self._written_generation = max(self._written_generation, generation)
             return True
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
+from ..atomic import write_atomic
 from .errors import CacheMissError, ConfigError
 from .redact import Redactor
 from .types import Completion, Request
@@ -35,21 +34,6 @@ def request_key(request: Request) -> str:
     """The digest that names a request's cache entry."""
     payload = {"format": FORMAT, **request.to_dict()}
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class ResponseCache:

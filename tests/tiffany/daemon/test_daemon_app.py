@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import AGENTS, run_in_daemon, write_config
+from daemon_helpers import AGENTS, run_in_daemon, write_config
 
 import tiffany
 from tiffany.daemon.http import HttpError, Request, Response, StreamingResponse

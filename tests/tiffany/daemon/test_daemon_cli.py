@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess
+from daemon_helpers import DaemonProcess
 from typer.testing import CliRunner
 
 from tiffany.cli import app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import AGENTS, config_text
+from daemon_helpers import AGENTS, config_text
 
 from tiffany import Priority, Restart
 from tiffany.daemon.config import ConfigError, digest_of, load_config, parse_config

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conftest import run_in_daemon
+from daemon_helpers import run_in_daemon
 
 import tiffany
 from tiffany.daemon.http import HttpClient

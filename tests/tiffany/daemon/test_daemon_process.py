@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AGENTS, DaemonProcess, write_config
+from daemon_helpers import AGENTS, DaemonProcess, write_config
 
 from tiffany.daemon.client import DaemonClient, RequestFailed
 

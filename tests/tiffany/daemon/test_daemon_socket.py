@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_in_daemon
+from daemon_helpers import run_in_daemon
 
 import tiffany
 from tiffany import net

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from tiffany.models import (
     client,
     request_key,
 )
-from tiffany.models.cache import write_atomic
 from tiffany.models.testing import EventRecorder, ScriptedServer
 
 Runner = Callable[..., Any]
@@ -120,22 +118,6 @@ def test_streaming_hit_replays_deltas(tmp_path: Path, run: Runner) -> None:
         assert len(server.requests) == 1
     assert second == [TextDelta("streamed once"), Done(second[-1].completion)]
     assert second[-1].completion.cached and not first[-1].completion.cached
-
-
-def test_atomic_write_keeps_the_old_file_on_failure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "ab" / "entry.json"
-    write_atomic(target, "old")
-
-    def broken_replace(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        write_atomic(target, "new")
-    assert target.read_text() == "old"
-    assert [p.name for p in target.parent.iterdir()] == ["entry.json"]
 
 
 def test_corrupt_entry_is_reported_with_the_fix(tmp_path: Path) -> None:
