@@ -1,17 +1,21 @@
 """The ``cw`` command line: thin typer wrappers over the library's command functions.
 
 Each sub-command forwards to a plain function that returns an exit status, so the same
-behaviour is importable and testable without typer.
+behaviour is importable and testable without typer. Settings come from
+``<output>/config.toml`` (written by ``cw init``); a bad config file is a one-line error and
+exit status 2, like any other bad input.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from . import __version__
-from .index.command import run_index_command
+from .config import ConfigError, WikiConfig, init_config, load_config, output_dir
+from .index.command import EXIT_USAGE, run_index_command
 
 app = typer.Typer(
     help="cocowiki: a living, verified wiki of a repository.",
@@ -26,10 +30,45 @@ OutputOption = typer.Option(None, "--output", help="Output directory (default: R
 JsonOption = typer.Option(False, "--json", help="Print a machine-readable JSON summary.")
 
 
+def _fail(command: str, message: str, as_json: bool) -> typer.Exit:
+    if as_json:
+        typer.echo(json.dumps({"error": message}))
+    else:
+        typer.echo(f"cw {command}: error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _config(command: str, output: Path, as_json: bool) -> WikiConfig:
+    try:
+        return load_config(output)
+    except ConfigError as exc:
+        raise _fail(command, str(exc), as_json) from None
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+@app.command()
+def init(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing config.toml."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a commented config.toml (include/exclude globs, languages, limits, writer)."""
+    if repo is not None and not repo.is_dir():
+        raise _fail("init", f"repository path is not a directory: {repo}", as_json)
+    try:
+        path = init_config(output_dir(repo, output), force=force)
+    except (ConfigError, OSError) as exc:
+        raise _fail("init", str(exc), as_json) from None
+    if as_json:
+        typer.echo(json.dumps({"config": str(path)}))
+    else:
+        typer.echo(f"wrote {path}: edit it, then run `cw build`")
 
 
 @app.command()
@@ -39,7 +78,8 @@ def index(
     as_json: bool = JsonOption,
 ) -> None:
     """Parse the repository's source files into the catalog (components and references)."""
-    raise typer.Exit(run_index_command(repo, output, as_json=as_json))
+    config = _config("index", output_dir(repo, output), as_json)
+    raise typer.Exit(run_index_command(repo, output, as_json=as_json, config=config.index))
 
 
 def main() -> None:

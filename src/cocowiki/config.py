@@ -1,0 +1,211 @@
+"""``config.toml``: the one file a user edits to shape their wiki, and ``cw init`` that writes it.
+
+The file lives in the output directory (``.cocowiki/config.toml`` by default) so that a
+wiki and the settings it was built with travel together. Every section maps onto a frozen
+dataclass of the stage it configures (``[index]`` onto :class:`IndexConfig`, ``[plan]``
+onto the planner's config, ``[writer]`` onto :class:`WriterConfig`); keys are checked
+against the dataclass fields, so a typo is an error that names the valid keys rather than
+a setting silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tiffany.atomic import write_atomic
+
+from .index.config import IndexConfig
+from .index.languages import BY_NAME
+
+CONFIG_NAME = "config.toml"
+DEFAULT_OUTPUT = ".cocowiki"
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """``config.toml`` cannot be used; the message names the file, the key and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriterConfig:
+    """Who writes the pages: ``deterministic`` (templates over the index, no model) or
+    ``model`` (a language model through ``tiffany.models``, given as ``provider:model``)."""
+
+    kind: str = "deterministic"
+    model: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("deterministic", "model"):
+            raise ValueError(f"kind must be 'deterministic' or 'model', not {self.kind!r}")
+        if self.kind == "model" and not self.model:
+            raise ValueError("kind = 'model' needs model = 'provider:model'")
+
+
+@dataclass(frozen=True, slots=True)
+class WikiConfig:
+    """All settings of a wiki; ``plan`` stays a raw table until the planner reads it."""
+
+    index: IndexConfig = field(default_factory=IndexConfig)
+    plan: dict[str, Any] = field(default_factory=dict)
+    writer: WriterConfig = field(default_factory=WriterConfig)
+
+
+TEMPLATE = """\
+# cocowiki configuration: `cw index`, `cw plan` and `cw build` read this file.
+# Every key is optional; the commented values are the defaults.
+
+[index]
+# Glob patterns on repository-relative paths (`**` crosses directories). When `include`
+# is not empty, only matching files are indexed; `exclude` always wins.
+# include = ["src/**"]
+# exclude = ["**/tests/fixtures/**", "docs/**"]
+
+# Languages to index; empty means every supported one:
+# {languages}
+# languages = []
+
+# Files larger than this many bytes are left out (counted as `too_large`).
+# max_file_bytes = {max_file_bytes}
+
+# Directory names whose contents are vendored code, left out (counted as `vendored`).
+# vendored_dirs = {vendored_dirs}
+
+# Parser processes; 0 picks by the amount of work.
+# workers = 0
+
+# List files with git (respecting .gitignore) when the repository is a checkout.
+# use_git = true
+
+[plan]
+# How the module tree is cut into pages: see docs/cocowiki/plan.md for the keys
+# (page size bounds in source tokens).
+
+[writer]
+# "deterministic" writes every page from the index with no language model.
+# "model" asks a model (through tiffany.models) and cites the same evidence.
+# kind = "deterministic"
+# model = "openai:gpt-4o-mini"
+"""
+
+
+def config_path(output: Path) -> Path:
+    return output / CONFIG_NAME
+
+
+def render_template() -> str:
+    """The commented ``config.toml`` that ``cw init`` writes."""
+    defaults = IndexConfig()
+    return TEMPLATE.format(
+        languages=", ".join(sorted(BY_NAME)),
+        max_file_bytes=defaults.max_file_bytes,
+        vendored_dirs=_toml_list(defaults.vendored_dirs),
+    )
+
+
+def _toml_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f'"{value}"' for value in values) + "]"
+
+
+def init_config(output: Path, *, force: bool = False) -> Path:
+    """Write the commented template; an existing file is kept unless ``force``."""
+    path = config_path(output)
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists: edit it, or pass --force to overwrite it")
+    write_atomic(path, render_template())
+    return path
+
+
+def load_config(output: Path) -> WikiConfig:
+    """Read ``<output>/config.toml``; the defaults when there is none."""
+    path = config_path(output)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return WikiConfig()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix it or delete it") from exc
+    unknown = sorted(set(data) - {"index", "plan", "writer"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section [{unknown[0]}]; sections are [index], [plan], [writer]"
+        )
+    index = dataclass_from_table(IndexConfig, data.get("index", {}), f"{path} [index]")
+    unknown_languages = sorted(set(index.languages) - set(BY_NAME))
+    if unknown_languages:
+        raise ConfigError(
+            f"{path} [index]: unknown language {unknown_languages[0]!r}; "
+            f"supported: {', '.join(sorted(BY_NAME))}"
+        )
+    return WikiConfig(
+        index=index,
+        plan=dict(_table(data.get("plan", {}), f"{path} [plan]")),
+        writer=dataclass_from_table(WriterConfig, data.get("writer", {}), f"{path} [writer]"),
+    )
+
+
+def dataclass_from_table(cls: type[T], table: object, where: str) -> T:
+    """Build ``cls`` from a TOML table, checking each key and value type against its fields."""
+    assert dataclasses.is_dataclass(cls)
+    fields = {item.name: item for item in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in _table(table, where).items():
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown key {key!r}; keys are {', '.join(sorted(fields))}")
+        values[key] = _coerce(value, hints[key], f"{where} {key}")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table")
+    return value
+
+
+def _coerce(value: object, hint: Any, where: str) -> Any:
+    """Check a TOML value against a field's type; TOML arrays become the tuples fields use."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_type, _) = typing.get_args(hint)
+        if not isinstance(value, list) or not all(isinstance(v, item_type) for v in value):
+            raise ConfigError(f"{where}: expected a list of {item_type.__name__}")
+        return tuple(value)
+    if origin in (types.UnionType, typing.Union):
+        for option in typing.get_args(hint):
+            if option is type(None) and value is None:
+                return None
+            if option is not type(None) and _matches(value, option):
+                return value
+        raise ConfigError(f"{where}: expected {hint}")
+    if not _matches(value, hint):
+        raise ConfigError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
+    return value
+
+
+def _matches(value: object, hint: Any) -> bool:
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def output_dir(repo: Path | None, output: Path | None) -> Path:
+    """The output directory a command uses: ``--output``, else ``REPO/.cocowiki``."""
+    if output is not None:
+        return output
+    return (repo if repo is not None else Path.cwd()) / DEFAULT_OUTPUT
