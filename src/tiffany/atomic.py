@@ -58,6 +58,11 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o644) -> None:
         raise
 
 
+def temporaries_of(path: Path) -> list[Path]:
+    """Temporary files a crash in the middle of ``write_atomic(path, ...)`` may have left."""
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+
+
 def write_if_changed(path: Path, data: bytes | str, *, mode: int = 0o644) -> bool:
     """Write ``data`` atomically unless ``path`` already holds exactly it; True if written.
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import to_thread
-from ..atomic import write_atomic
+from ..atomic import temporaries_of, write_atomic
 from ..priority import Priority
 from ..sync import Event
 from ..traps import sleep
@@ -415,7 +415,7 @@ class StateStore:
         return Loaded(DaemonState(), moved_aside=target, problem=problem)
 
     def _remove_temp_files(self) -> None:
-        for leftover in self.directory.glob(f".{STATE_FILE}.tmp-*"):
+        for leftover in temporaries_of(self.path):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
