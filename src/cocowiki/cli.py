@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from . import __version__
+from .ask.command import run_ask_command
 from .config import ConfigError, WikiConfig, init_config, load_config, output_dir
 from .index.command import EXIT_USAGE, run_index_command
 
@@ -80,6 +81,36 @@ def index(
     """Parse the repository's source files into the catalog (components and references)."""
     config = _config("index", output_dir(repo, output), as_json)
     raise typer.Exit(run_index_command(repo, output, as_json=as_json, config=config.index))
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="A question about the code, in words or names."),
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    limit: int = typer.Option(8, "--limit", "-n", help="How many pieces of evidence."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="provider:model for a short grounded answer (default: [writer] model when "
+        "its kind is 'model'; otherwise none: the evidence alone).",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Answer a question from the index (and the wiki), citing path:start-end evidence."""
+    config = _config("ask", output_dir(repo, output), as_json)
+    if model is None and config.writer.kind == "model":
+        model = config.writer.model
+    status = run_ask_command(
+        repo,
+        output,
+        question,
+        as_json=as_json,
+        limit=limit,
+        model=model,
+        index_config=config.index,
+    )
+    raise typer.Exit(status)
 
 
 def main() -> None:

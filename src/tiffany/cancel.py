@@ -56,7 +56,7 @@ class CancelScope:
 
     @classmethod
     def _for_task(cls, kernel: Kernel, task: Task, parent: CancelScope | None) -> CancelScope:
-        """A task's root scope, built without ``__init__``: one is made per spawn."""
+        """A task's root scope, built without ``__init__`` on the hot path of its first need."""
         scope = cls.__new__(cls)
         scope._deadline = math.inf
         scope._shield = scope._cancel_called = scope.cancelled_caught = False

@@ -231,7 +231,8 @@ def _insert(
 
 
 @contextlib.contextmanager
-def _open(path: Path) -> Iterator[sqlite3.Connection]:
+def open_catalog(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a catalog file (readers never take the writer's lock)."""
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         yield connection
@@ -244,7 +245,7 @@ def read_meta(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        with _open(path) as connection:
+        with open_catalog(path) as connection:
             return dict(connection.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.Error:
         return {}
@@ -253,7 +254,7 @@ def read_meta(path: Path) -> dict[str, str]:
 def read_index(output: Path) -> IndexResult:
     """Load a whole index back from the catalog of an output directory."""
     path = catalog_path(output)
-    with _open(path) as connection:
+    with open_catalog(path) as connection:
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         summary = json.loads(meta.get("summary", "{}"))
         files = [
@@ -261,7 +262,7 @@ def read_index(output: Path) -> IndexResult:
             for row in connection.execute(f"SELECT {_FILE_COLUMNS} FROM files ORDER BY ordinal")
         ]
         components = [
-            _component(row)
+            component_from_row(row)
             for row in connection.execute(
                 f"SELECT {_COMPONENT_COLUMNS} FROM components ORDER BY ordinal"
             )
@@ -310,7 +311,7 @@ def load_file_keys(path: Path) -> dict[str, tuple[str, str]]:
     if read_meta(path).get("schema_version") != str(SCHEMA_VERSION):
         return {}
     try:
-        with _open(path) as connection:
+        with open_catalog(path) as connection:
             rows = connection.execute("SELECT path, digest, parse_key FROM files").fetchall()
     except sqlite3.Error:
         return {}
@@ -325,7 +326,7 @@ def load_cache(path: Path, paths: set[str] | None = None) -> dict[str, CachedFil
     if read_meta(path).get("schema_version") != str(SCHEMA_VERSION):
         return {}
     try:
-        with _open(path) as connection:
+        with open_catalog(path) as connection:
             cache = _load_cache(connection)
     except (sqlite3.Error, ValueError):
         return {}
@@ -337,7 +338,7 @@ def load_cache(path: Path, paths: set[str] | None = None) -> dict[str, CachedFil
 def _load_cache(connection: sqlite3.Connection) -> dict[str, CachedFile]:
     components: dict[str, list[Component]] = defaultdict(list)
     for row in connection.execute(f"SELECT {_COMPONENT_COLUMNS} FROM components ORDER BY ordinal"):
-        component = _component(row)
+        component = component_from_row(row)
         components[component.path].append(component)
     references: dict[str, list[Reference]] = defaultdict(list)
     for row in connection.execute(f"SELECT {_REF_COLUMNS} FROM refs ORDER BY ordinal"):
@@ -389,14 +390,15 @@ def search(output: Path, text: str, limit: int = 20) -> list[Component]:
     if not terms:
         return []
     expression = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    with _open(catalog_path(output)) as connection:
+    with open_catalog(catalog_path(output)) as connection:
         rows = connection.execute(
-            f"SELECT {_prefixed('c.')} FROM components_fts f JOIN components c ON c.id = f.id "
+            f"SELECT {component_columns('c.')} FROM components_fts f "
+            "JOIN components c ON c.id = f.id "
             "WHERE components_fts MATCH ? ORDER BY bm25(components_fts, 0, 10, 5, 3, 1, 1), "
             "c.ordinal LIMIT ?",
             (expression, limit),
         ).fetchall()
-    return [_component(row) for row in rows]
+    return [component_from_row(row) for row in rows]
 
 
 _FILE_COLUMNS = "path, language, size, digest, lines, module_name"
@@ -410,7 +412,8 @@ _REF_COLUMNS = (
 )
 
 
-def _prefixed(prefix: str) -> str:
+def component_columns(prefix: str = "") -> str:
+    """The columns :func:`component_from_row` reads, each with ``prefix`` (a table alias)."""
     return ", ".join(prefix + column.strip() for column in _COMPONENT_COLUMNS.split(","))
 
 
@@ -421,7 +424,8 @@ def _file(row: Sequence[object]) -> SourceFile:
     )
 
 
-def _component(row: Sequence[object]) -> Component:
+def component_from_row(row: Sequence[object]) -> Component:
+    """A component from a row selected with :func:`component_columns`."""
     (
         identifier,
         kind,
