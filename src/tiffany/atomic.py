@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -31,6 +32,26 @@ def replace_durably(temporary: Path | str, target: Path) -> None:
     """Rename a fully written, fsynced ``temporary`` over ``target`` and fsync the directory."""
     os.replace(temporary, target)
     fsync_directory(target.parent)
+
+
+@contextlib.contextmanager
+def replacement(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` to build a new version in (a SQLite file, say);
+    when the block ends without error it is fsynced and renamed over ``target``, else
+    removed, so ``target`` is only ever the old file or the complete new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    os.close(descriptor)
+    try:
+        yield Path(temporary)
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        replace_durably(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o644) -> None:

@@ -229,3 +229,28 @@ def test_a_failing_model_call_exits_1_with_the_providers_message(
         status = run_ask_command(shop, output, "place_order", model="openai:m", stderr=err)
     assert status == 1
     assert "model m does not exist" in err.getvalue()
+
+
+def test_page_sections_are_searched_and_the_search_cache_follows_the_pages(shop: Path) -> None:
+    output = indexed(shop)
+    pages = output / "pages"
+    pages.mkdir()
+    (pages / "shop.md").write_text(
+        "# shop\n\nThe shop sells things.\n\n"
+        "## Discounts\n\nA HALF code halves the price at checkout.\n\n"
+        "```mermaid\nflowchart LR\n  discounts --> checkout\n```\n"
+    )
+    (pages / "overview.md").write_text("# Overview\n\nCarts become orders.\n")
+    [section] = ask(shop, output, "how do discounts work").sections
+    assert (section.page, section.heading, section.line) == ("shop", "Discounts", 5)
+    assert section.citation == "pages/shop.md:5"
+    assert "halves the price" in section.snippet and "flowchart" not in section.snippet
+
+    cache = output / "search.sqlite"
+    built = cache.stat().st_mtime_ns
+    ask(shop, output, "discounts")
+    assert cache.stat().st_mtime_ns == built  # unchanged pages: the cache is reused
+
+    (pages / "orders.md").write_text("# Orders\n\n## Refunds\n\nRefunds reverse a discount.\n")
+    found = {s.page for s in ask(shop, output, "refunds").sections}
+    assert found == {"orders"}

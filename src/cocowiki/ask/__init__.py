@@ -20,11 +20,13 @@ from ..index.store import catalog_path, open_catalog
 from ..plan.model import ModuleTree
 from .evidence import Answer, Evidence, gather
 from .grounded import answer as grounded_answer
+from .pages import PageSection, search_pages
 from .retrieve import Query, retrieve
 
-__all__ = ["DEFAULT_LIMIT", "Answer", "Evidence", "ask"]
+__all__ = ["DEFAULT_LIMIT", "Answer", "Evidence", "PageSection", "ask"]
 
 DEFAULT_LIMIT = 8
+PAGE_SECTIONS = 3
 
 
 def ask(
@@ -43,16 +45,18 @@ def ask(
         index_repository(repo, output, index_config or IndexConfig())
         timings["index"] = time.perf_counter() - started
     retrieval_started = time.perf_counter()
+    query = Query.parse(question)
     with open_catalog(catalog_path(output)) as connection:
-        hits = retrieve(connection, Query.parse(question), limit)
+        hits = retrieve(connection, query, limit)
         paths = sorted({hit.component.path for hit in hits})
         marks = ",".join("?" * len(paths))
         digests = dict(
             connection.execute(f"SELECT path, digest FROM files WHERE path IN ({marks})", paths)
         )
     evidence = gather(hits, repo, digests, _pages(output))
+    sections = search_pages(output, list(query.words), PAGE_SECTIONS)
     timings["retrieve"] = time.perf_counter() - retrieval_started
-    result = Answer(question, evidence, timings=timings)
+    result = Answer(question, evidence, sections, timings=timings)
     if llm is not None and evidence:
         model_started = time.perf_counter()
         text, dropped = tiffany.run(grounded_answer, llm, question, evidence)

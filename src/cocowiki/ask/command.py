@@ -90,4 +90,9 @@ def format_answer(answer: Answer) -> str:
             preview = item.snippet.splitlines()[:SNIPPET_PREVIEW_LINES]
             lines += [f"    | {line}" for line in preview]
         lines.append(f"    found by: {', '.join(item.reasons)}")
+    if answer.sections:
+        lines += ["", "Wiki pages:"]
+        for section in answer.sections:
+            lines.append(f" - {section.citation}  {section.heading}")
+            lines.append(f"   {section.snippet}")
     return "\n".join(lines) + "\n"

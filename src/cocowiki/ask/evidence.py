@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .pages import PageSection
 from .retrieve import Hit
 
 SNIPPET_LINES = 12
@@ -55,6 +56,7 @@ class Answer:
 
     question: str
     evidence: list[Evidence]
+    sections: list[PageSection] = field(default_factory=list)
     text: str | None = None
     dropped_sentences: list[str] = field(default_factory=list)
     model: str | None = None
@@ -64,6 +66,10 @@ class Answer:
         return {
             "question": self.question,
             "evidence": [item.to_json() for item in self.evidence],
+            "pages": [
+                {**asdict(section), "citation": section.citation, "score": round(section.score, 4)}
+                for section in self.sections
+            ],
             "answer": self.text,
             "model": self.model,
             "dropped_sentences": self.dropped_sentences,

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import sqlite3
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tiffany.atomic import replace_durably
+from tiffany.atomic import replacement
 
 from .model import (
     Component,
@@ -113,11 +111,8 @@ def write_catalog(
     tool_version: str,
 ) -> Path:
     """Write the whole index atomically (temporary file, fsync, rename) and return its path."""
-    output.mkdir(parents=True, exist_ok=True)
     target = catalog_path(output)
-    handle, temporary = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=output)
-    os.close(handle)
-    try:
+    with replacement(target) as temporary:
         connection = sqlite3.connect(temporary)
         try:
             connection.execute("PRAGMA journal_mode = OFF")
@@ -127,13 +122,6 @@ def write_catalog(
                 _insert(connection, result, parse_keys, fingerprint, tool_version)
         finally:
             connection.close()
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        replace_durably(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
     return target
 
 
