@@ -15,8 +15,14 @@ import typer
 
 from . import __version__
 from .ask.command import run_ask_command
-from .config import ConfigError, WikiConfig, init_config, load_config, output_dir
-from .index.command import EXIT_USAGE, run_index_command
+from .build.builder import BuildConfig
+from .build.command import run_build_command
+from .config import ConfigError, WikiConfig, init_config, load_config
+from .console import EXIT_USAGE
+from .index.command import run_index_command
+from .paths import output_dir
+from .plan.command import run_plan_command
+from .viewer.serve import run_serve_command
 
 app = typer.Typer(
     help="cocowiki: a living, verified wiki of a repository.",
@@ -81,6 +87,55 @@ def index(
     """Parse the repository's source files into the catalog (components and references)."""
     config = _config("index", output_dir(repo, output), as_json)
     raise typer.Exit(run_index_command(repo, output, as_json=as_json, config=config.index))
+
+
+@app.command()
+def plan(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Cut the repository into a module tree, one page per module (indexing first if stale)."""
+    config = _config("plan", output_dir(repo, output), as_json)
+    status = run_plan_command(
+        repo, output, as_json=as_json, config=config.plan, index_config=config.index
+    )
+    raise typer.Exit(status)
+
+
+@app.command()
+def build(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit with status 1 when any page is left unverified."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Build the wiki: index and plan (whatever is stale), then every page and the viewer."""
+    config = _config("build", output_dir(repo, output), as_json)
+    status = run_build_command(
+        repo,
+        output,
+        as_json=as_json,
+        strict=strict,
+        config=BuildConfig(index=config.index, plan=config.plan),
+    )
+    raise typer.Exit(status)
+
+
+@app.command()
+def serve(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on (0 picks a free one)."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the viewer in a browser."),
+) -> None:
+    """Serve the built wiki's viewer over HTTP until Ctrl-C."""
+    raise typer.Exit(
+        run_serve_command(repo, output, host=host, port=port, open_browser=open_browser)
+    )
 
 
 @app.command()

@@ -22,9 +22,9 @@ from tiffany.atomic import write_atomic
 
 from .index.config import IndexConfig
 from .index.languages import BY_NAME
+from .plan.config import PlanConfig
 
 CONFIG_NAME = "config.toml"
-DEFAULT_OUTPUT = ".cocowiki"
 
 T = TypeVar("T")
 
@@ -50,10 +50,10 @@ class WriterConfig:
 
 @dataclass(frozen=True, slots=True)
 class WikiConfig:
-    """All settings of a wiki; ``plan`` stays a raw table until the planner reads it."""
+    """All settings of a wiki, one frozen dataclass per section."""
 
     index: IndexConfig = field(default_factory=IndexConfig)
-    plan: dict[str, Any] = field(default_factory=dict)
+    plan: PlanConfig = field(default_factory=PlanConfig)
     writer: WriterConfig = field(default_factory=WriterConfig)
 
 
@@ -84,8 +84,11 @@ TEMPLATE = """\
 # use_git = true
 
 [plan]
-# How the module tree is cut into pages: see docs/cocowiki/plan.md for the keys
-# (page size bounds in source tokens).
+# How the module tree is cut into pages, in source tokens (about 4 bytes each; see
+# docs/cocowiki/plan.md). A directory with fewer than `min_tokens` joins its parent's
+# page; a page with more than `max_tokens` is split by communities of the reference graph.
+# min_tokens = {min_tokens}
+# max_tokens = {max_tokens}
 
 [writer]
 # "deterministic" writes every page from the index with no language model.
@@ -102,7 +105,10 @@ def config_path(output: Path) -> Path:
 def render_template() -> str:
     """The commented ``config.toml`` that ``cw init`` writes."""
     defaults = IndexConfig()
+    plan = PlanConfig()
     return TEMPLATE.format(
+        min_tokens=plan.min_tokens,
+        max_tokens=plan.max_tokens,
         languages=", ".join(sorted(BY_NAME)),
         max_file_bytes=defaults.max_file_bytes,
         vendored_dirs=_toml_list(defaults.vendored_dirs),
@@ -149,7 +155,7 @@ def load_config(output: Path) -> WikiConfig:
         )
     return WikiConfig(
         index=index,
-        plan=dict(_table(data.get("plan", {}), f"{path} [plan]")),
+        plan=dataclass_from_table(PlanConfig, data.get("plan", {}), f"{path} [plan]"),
         writer=dataclass_from_table(WriterConfig, data.get("writer", {}), f"{path} [writer]"),
     )
 
@@ -202,10 +208,3 @@ def _matches(value: object, hint: Any) -> bool:
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, hint)
-
-
-def output_dir(repo: Path | None, output: Path | None) -> Path:
-    """The output directory a command uses: ``--output``, else ``REPO/.cocowiki``."""
-    if output is not None:
-        return output
-    return (repo if repo is not None else Path.cwd()) / DEFAULT_OUTPUT

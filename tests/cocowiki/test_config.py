@@ -19,6 +19,7 @@ from cocowiki.config import (
     render_template,
 )
 from cocowiki.index import IndexConfig
+from cocowiki.plan import PlanConfig
 
 
 def cw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -54,7 +55,7 @@ def test_settings_reach_the_stage_configs(tmp_path: Path) -> None:
         max_file_bytes=2048,
         minified_whitespace_ratio=1,
     )
-    assert config.plan == {"max_tokens": 9000}
+    assert config.plan == PlanConfig(max_tokens=9000)
     assert config.writer == WriterConfig(kind="model", model="openai:gpt-4o")
 
 
@@ -103,3 +104,32 @@ def test_cw_index_with_a_broken_config_exits_2_without_a_traceback(tmp_path: Pat
     result = cw("index", cwd=tmp_path)
     assert result.returncode == 2
     assert "workers: expected int" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cw_plan_and_build_take_the_plan_section(tmp_path: Path) -> None:
+    for name in ("alpha", "beta"):
+        package = tmp_path / name
+        package.mkdir()
+        (package / "__init__.py").write_text(f'"""The {name} package."""\n')
+        body = "".join(f"def {name}_{i}() -> int:\n    return {i}\n\n" for i in range(40))
+        (package / "core.py").write_text(body)
+    (tmp_path / ".cocowiki").mkdir()
+    config = tmp_path / ".cocowiki" / "config.toml"
+
+    config.write_text("[plan]\nmin_tokens = 100000\nmax_tokens = 200000\n")
+    merged = cw("plan", "--json", cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    assert json.loads(merged.stdout)["pages"] == 1
+
+    config.write_text("[plan]\nmin_tokens = 10\n")
+    built = cw("build", "--json", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    summary = json.loads(built.stdout)
+    assert summary["pages"] == 3 and summary["unverified"] == 0
+    assert (tmp_path / ".cocowiki" / "index.html").is_file()
+
+
+def test_cw_serve_before_a_build_says_what_to_run(tmp_path: Path) -> None:
+    result = cw("serve", "--port", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "run `cw build` first" in result.stderr

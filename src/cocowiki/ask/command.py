@@ -11,6 +11,7 @@ from typing import TextIO
 from tiffany.models import ModelClient, ModelError, client
 
 from ..index import IndexConfig, IndexingError
+from ..paths import output_dir
 from . import DEFAULT_LIMIT, Answer, ask
 
 EXIT_OK = 0
@@ -34,7 +35,7 @@ def run_ask_command(
     """Answer ``question`` and print the evidence (and the model's answer with ``model``)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     repo_path = repo if repo is not None else Path.cwd()
-    output_path = output if output is not None else repo_path / ".cocowiki"
+    output_path = output_dir(repo_path, output)
 
     def fail(message: str, status: int) -> int:
         if as_json:

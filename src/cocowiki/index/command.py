@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from ..console import EXIT_OK, EXIT_USAGE, report_error, terminal_progress
+from ..paths import output_dir
 from .config import IndexConfig
 from .errors import IndexingError
-from .indexer import ProgressCallback, index_repository
+from .indexer import index_repository
 from .model import IndexResult
 
-EXIT_OK = 0
-EXIT_USAGE = 2
+__all__ = ["EXIT_OK", "EXIT_USAGE", "format_summary", "run_index_command"]
 
 
 def run_index_command(
@@ -34,49 +35,16 @@ def run_index_command(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     repo_path = repo if repo is not None else Path.cwd()
-    show_progress = not as_json and err.isatty()
     try:
-        if show_progress:
-            result = _with_progress_bar(repo_path, output, config, err)
-        else:
-            result = index_repository(repo_path, output, config)
+        with terminal_progress(as_json, err) as update:
+            result = index_repository(repo_path, output, config, update)
     except IndexingError as exc:
-        if as_json:
-            out.write(json.dumps({"error": str(exc)}) + "\n")
-        else:
-            err.write(f"cw index: error: {exc}\n")
-        return EXIT_USAGE
+        return report_error("index", str(exc), as_json, out, err)
     if as_json:
         out.write(json.dumps(result.summary(), sort_keys=True) + "\n")
     else:
-        out.write(format_summary(result, output or repo_path / ".cocowiki"))
+        out.write(format_summary(result, output_dir(repo_path, output)))
     return EXIT_OK
-
-
-def _with_progress_bar(
-    repo: Path, output: Path | None, config: IndexConfig | None, err: TextIO
-) -> IndexResult:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    console = Console(file=err)
-    with Progress(
-        TextColumn("{task.description:<9}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, object] = {}
-
-        def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            task_id = tasks[phase]
-            bar.update(task_id, completed=done, total=total)  # type: ignore[arg-type]
-
-        callback: ProgressCallback = update
-        return index_repository(repo, output, config, callback)
 
 
 def format_summary(result: IndexResult, output: Path) -> str:

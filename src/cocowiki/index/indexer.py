@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..paths import output_dir
 from .config import IndexConfig
 from .errors import IndexingError
 from .extract import FileContext, extract_file
@@ -89,7 +90,7 @@ def index_repository(
     started = time.perf_counter()
     config = config or IndexConfig()
     repo = _check_repository(repo)
-    output = (output if output is not None else repo / ".cocowiki").absolute()
+    output = output_dir(repo, output).absolute()
     report = progress or _no_progress
     try:
         output.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,15 @@ class ModuleTree:
         visit(self.root)
         return order
 
+    def depth(self) -> int:
+        """Levels below the root: 0 when the overview is the only page."""
+        depth, level = 0, [self.root]
+        while True:
+            level = [child for module_id in level for child in self.modules[module_id].children]
+            if not level:
+                return depth
+            depth += 1
+
     def module_of_file(self) -> dict[str, str]:
         """Map of each source file to the id of the module whose page documents it."""
         return {path: module.id for module in self for path in module.files}

@@ -1,0 +1,89 @@
+"""The ``cw build`` command as a plain function, so the CLI only has to forward to it.
+
+It reads ``config.toml`` from the output directory (see ``cw init``), shows a progress
+bar on a terminal, prints a summary (or JSON with ``--json``), and turns bad input into a
+one-line message and exit status 2. With ``--strict`` a build that leaves any page
+unverified exits with status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from ..config import ConfigError, load_config
+from ..console import EXIT_OK, report_error, terminal_progress
+from ..paths import output_dir
+from .builder import BuildConfig, BuildError, BuildResult, build_wiki
+
+EXIT_UNVERIFIED = 1
+
+
+def run_build_command(
+    repo: Path | None = None,
+    output: Path | None = None,
+    *,
+    as_json: bool = False,
+    strict: bool = False,
+    config: BuildConfig | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Build the wiki of ``repo`` (default: the current directory); returns the exit status."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    repo_path = repo if repo is not None else Path.cwd()
+    output_path = output_dir(repo_path, output)
+    try:
+        if config is None:
+            config = load_build_config(output_path)
+        with terminal_progress(as_json, err) as update:
+            result = build_wiki(repo_path, output_path, config, progress=update)
+    except (BuildError, ConfigError) as exc:
+        return report_error("build", str(exc), as_json, out, err)
+    except OSError as exc:
+        message = f"cannot write the wiki in {output_path}: {exc.strerror or exc}"
+        return report_error("build", message, as_json, out, err)
+    if as_json:
+        out.write(json.dumps(result.summary(), sort_keys=True) + "\n")
+    else:
+        out.write(format_summary(result))
+    if strict and result.unverified:
+        if not as_json:
+            err.write(f"cw build: {len(result.unverified)} pages are not verified (--strict)\n")
+        return EXIT_UNVERIFIED
+    return EXIT_OK
+
+
+def load_build_config(output: Path) -> BuildConfig:
+    """The build settings of ``<output>/config.toml`` (the defaults when there is none)."""
+    wiki = load_config(output)
+    return BuildConfig(index=wiki.index, plan=wiki.plan)
+
+
+def format_summary(result: BuildResult) -> str:
+    """A few lines a person reads after ``cw build``."""
+    summary = result.summary()
+    lines = [
+        f"index: {summary['files']} files ({summary['lines']} lines), "
+        f"catalog {'written' if summary['catalog_written'] else 'unchanged'}",
+        f"pages: {summary['pages']} ({summary['pages_written']} written, "
+        f"{summary['pages_unchanged']} unchanged, {summary['pages_removed']} removed); "
+        f"artifacts {summary['artifacts_written']} written, "
+        f"{summary['artifacts_unchanged']} unchanged",
+        f"verified {summary['verified']}, unverified {summary['unverified']}; "
+        f"{summary['components']} components, {summary['citations']} citations, "
+        f"{summary['diagrams']} diagrams",
+    ]
+    for page in result.unverified:
+        lines.append(f"  unverified {page.id}: {'; '.join(page.problems[:3])}")
+    viewer = {True: "written", False: "unchanged", None: "not written"}[result.viewer_written]
+    if result.viewer_problem:
+        viewer += f" ({result.viewer_problem})"
+    lines.append(
+        f"manifest {'written' if result.manifest_written else 'unchanged'}, viewer {viewer}: "
+        f"{result.output} in {result.timings.get('total', 0.0):.2f}s"
+    )
+    return "\n".join(lines) + "\n"

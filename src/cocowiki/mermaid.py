@@ -1,0 +1,232 @@
+"""Mermaid diagrams checked by the real ``mermaid`` parser, before a page is accepted.
+
+A page whose diagram does not parse renders as an error box in every viewer, so the
+build asks the parser itself rather than a look-alike grammar. Mermaid is a JavaScript
+package and needs a DOM even to parse, so one long-lived ``node`` process (the script
+``js/check_mermaid.mjs`` shipped with this package, with jsdom as its DOM) loads it once
+(about 1.2 s) and then answers one diagram after another over JSON lines (a few
+milliseconds each).
+
+The node packages come from the project's own ``package.json`` (``npm ci`` at the
+repository root). They are found through ``COCOWIKI_NODE_MODULES`` or, failing that, in a
+``node_modules`` folder above this package (an editable install of this repository).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+NODE_MODULES_VARIABLE = "COCOWIKI_NODE_MODULES"
+DEFAULT_TIMEOUT = 60.0  # seconds for start-up, and for any one diagram
+CHECKER_SCRIPT = Path(__file__).parent / "js" / "check_mermaid.mjs"
+
+_HOW_TO_INSTALL = (
+    "run `npm ci` at the root of the cocowiki project (it installs mermaid and jsdom "
+    f"into node_modules/), or set {NODE_MODULES_VARIABLE} to a node_modules folder "
+    "that has them"
+)
+
+
+class MermaidUnavailable(RuntimeError):
+    """Node or the ``mermaid`` package cannot be found: diagrams cannot be checked here."""
+
+
+class MermaidCheckerFailed(RuntimeError):
+    """The checker process died, hung or broke the protocol mid-batch."""
+
+
+def find_node_modules() -> Path:
+    """The ``node_modules`` folder holding ``mermaid``; raises :class:`MermaidUnavailable`."""
+    configured = os.environ.get(NODE_MODULES_VARIABLE)
+    if configured:
+        folder = Path(configured).expanduser()
+        if not (folder / "mermaid" / "package.json").is_file():
+            raise MermaidUnavailable(
+                f"{NODE_MODULES_VARIABLE}={configured} has no mermaid package in it; "
+                + _HOW_TO_INSTALL
+            )
+        return folder.resolve()
+    for directory in Path(__file__).resolve().parents:
+        candidate = directory / "node_modules"
+        if (candidate / "mermaid" / "package.json").is_file():
+            return candidate
+    raise MermaidUnavailable("the mermaid npm package is not installed: " + _HOW_TO_INSTALL)
+
+
+def find_node() -> str:
+    """The ``node`` executable; raises :class:`MermaidUnavailable` when there is none."""
+    node = shutil.which("node")
+    if node is None:
+        raise MermaidUnavailable(
+            "node (Node.js 20 or later) is not on PATH; install it, then " + _HOW_TO_INSTALL
+        )
+    return node
+
+
+def mermaid_available() -> bool:
+    """Whether diagrams can be checked here (node on PATH and the mermaid package found)."""
+    try:
+        find_node()
+        find_node_modules()
+    except MermaidUnavailable:
+        return False
+    return True
+
+
+class MermaidChecker:
+    """One node process with mermaid loaded; :meth:`check` may be called many times.
+
+    Use it as a context manager (or call :meth:`close`) so the process ends with it.
+    """
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        node = find_node()
+        node_modules = find_node_modules()
+        self.timeout = timeout
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
+        self._process = subprocess.Popen(
+            [node, str(CHECKER_SCRIPT), str(node_modules)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            cwd=node_modules.parent,
+        )
+        assert self._process.stdout is not None
+        self._reader = _LineReader(self._process.stdout)
+        try:
+            hello = self._read()
+        except BaseException:
+            self.close()
+            raise
+        if "fatal" in hello:
+            self.close()
+            raise MermaidUnavailable(
+                f"mermaid could not be loaded from {node_modules}: "
+                f"{str(hello['fatal']).splitlines()[0]}; " + _HOW_TO_INSTALL
+            )
+        self.version: str = str(hello.get("version", ""))
+
+    def check(self, texts: Sequence[str]) -> list[str | None]:
+        """For each diagram source, None when it parses, else the parser's message."""
+        return [self.check_one(text) for text in texts]
+
+    def check_one(self, text: str) -> str | None:
+        """None when ``text`` parses as a Mermaid diagram, else the parser's message."""
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(json.dumps({"text": text}).encode("ascii") + b"\n")
+            stdin.flush()
+        except BrokenPipeError:
+            raise self._died() from None
+        answer = self._read()
+        error = answer.get("error")
+        return None if error is None else str(error)
+
+    def close(self) -> None:
+        """End the node process (it exits when its input closes) and free its pipes."""
+        process = self._process
+        if process.stdin is not None and not process.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self._reader.close()
+        if process.stdout is not None:
+            process.stdout.close()
+        self._stderr.close()
+
+    def __enter__(self) -> MermaidChecker:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _read(self) -> dict[str, Any]:
+        line = self._reader.readline(self.timeout)
+        if line is None:
+            self._process.kill()
+            raise MermaidCheckerFailed(
+                f"the mermaid checker gave no answer within {self.timeout:g} s"
+            )
+        if not line:
+            raise self._died()
+        try:
+            answer = json.loads(line)
+        except json.JSONDecodeError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise MermaidCheckerFailed(f"the mermaid checker wrote an unexpected line: {line!r}")
+        return answer
+
+    def _died(self) -> MermaidCheckerFailed:
+        self._process.wait()
+        self._stderr.seek(0)
+        detail = self._stderr.read().decode("utf-8", "replace").strip()[-2000:]
+        return MermaidCheckerFailed(
+            f"the mermaid checker exited with status {self._process.returncode}"
+            + (f": {detail}" if detail else "")
+        )
+
+
+class _LineReader:
+    """Reads lines from a pipe with a timeout (a diagram must not hang a build forever)."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self._fd = pipe.fileno()
+        self._buffer = bytearray()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._fd, selectors.EVENT_READ)
+
+    def readline(self, timeout: float) -> str | None:
+        """The next line without its newline; "" at end of file; None on timeout."""
+        while b"\n" not in self._buffer:
+            if not self._selector.select(timeout):
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return ""
+            self._buffer += chunk
+        line, _, rest = self._buffer.partition(b"\n")
+        self._buffer = bytearray(rest)
+        return line.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self._selector.close()
+
+
+def check_diagrams(texts: Sequence[str]) -> list[str | None]:
+    """Check every diagram in one node process: None where it parses, else the message.
+
+    Raises :class:`MermaidUnavailable` when node or the mermaid package is missing.
+    """
+    if not texts:
+        return []
+    with MermaidChecker() as checker:
+        return checker.check(texts)
+
+
+__all__ = [
+    "NODE_MODULES_VARIABLE",
+    "MermaidChecker",
+    "MermaidCheckerFailed",
+    "MermaidUnavailable",
+    "check_diagrams",
+    "find_node_modules",
+    "mermaid_available",
+]

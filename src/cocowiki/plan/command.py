@@ -1,0 +1,103 @@
+"""The ``cw plan`` command as a plain function: bring the index up to date, plan, write.
+
+Indexing skips its work when nothing changed, so ``cw plan`` is always safe to run and
+a clean re-plan touches no file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..console import EXIT_OK, ProgressCallback, report_error, terminal_progress
+from ..index import IndexConfig, IndexingError, IndexResult, index_repository
+from ..paths import output_dir
+from .config import PlanConfig
+from .model import ModuleTree
+from .planner import PlanReport, plan_with_report
+from .store import module_tree_path, write_module_tree
+
+
+def run_plan_command(
+    repo: Path | None = None,
+    output: Path | None = None,
+    *,
+    as_json: bool = False,
+    config: PlanConfig | None = None,
+    index_config: IndexConfig | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Index (if stale) and plan ``repo`` into ``<output>/module_tree.json``; the exit status."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    repo_path = repo if repo is not None else Path.cwd()
+    output_path = output_dir(repo_path, output)
+    try:
+        with terminal_progress(as_json, err) as update:
+            summary = _plan(repo_path, output_path, config, index_config, update)
+    except IndexingError as exc:
+        return report_error("plan", str(exc), as_json, out, err)
+    except OSError as exc:
+        message = f"cannot write {module_tree_path(output_path)}: {exc.strerror or exc}"
+        return report_error("plan", message, as_json, out, err)
+    if as_json:
+        out.write(json.dumps(summary, sort_keys=True) + "\n")
+    else:
+        out.write(format_summary(summary))
+    return EXIT_OK
+
+
+def _plan(
+    repo: Path,
+    output: Path,
+    config: PlanConfig | None,
+    index_config: IndexConfig | None,
+    progress: ProgressCallback | None,
+) -> dict[str, Any]:
+    index = index_repository(repo, output, index_config, progress)
+    if progress is not None:
+        progress("plan", 0, 1)
+    tree, report = plan_with_report(index, config)
+    written = write_module_tree(output, tree)
+    if progress is not None:
+        progress("plan", 1, 1)
+    return plan_summary(index, tree, report, module_tree_path(output), written)
+
+
+def plan_summary(
+    index: IndexResult, tree: ModuleTree, report: PlanReport, path: Path, written: bool
+) -> dict[str, Any]:
+    """The ``--json`` output of ``cw plan``."""
+    largest = max(tree, key=lambda module: (module.tokens, module.id))
+    return {
+        "files": len(index.files),
+        "lines": index.lines,
+        "catalog_written": index.catalog_written,
+        "pages": len(tree),
+        "depth": tree.depth(),
+        "largest_page": largest.id,
+        "largest_page_tokens": largest.tokens,
+        "merged": report.merged,
+        "split": report.split,
+        "parts": report.parts,
+        "module_tree": str(path),
+        "written": written,
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A few lines a person reads after ``cw plan``."""
+    lines = [
+        f"index: {summary['files']} files ({summary['lines']} lines), "
+        f"catalog {'written' if summary['catalog_written'] else 'unchanged'}",
+        f"planned {summary['pages']} page{'' if summary['pages'] == 1 else 's'}, "
+        f"depth {summary['depth']}; largest page "
+        f"{summary['largest_page']} with {summary['largest_page_tokens']} tokens",
+        f"merged {summary['merged']} small modules into their parents, "
+        f"split {summary['split']} large modules into {summary['parts']} parts",
+        f"module tree {'written' if summary['written'] else 'unchanged'}: {summary['module_tree']}",
+    ]
+    return "\n".join(lines) + "\n"

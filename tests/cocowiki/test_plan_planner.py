@@ -1,0 +1,269 @@
+"""The module tree on synthetic indexes: shape, bounds, communities, ids, determinism."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from cocowiki.index import IndexResult, Reference, ReferenceKind, SourceFile
+from cocowiki.plan import (
+    ROOT_ID,
+    ModuleTree,
+    PlanConfig,
+    estimate_tokens,
+    plan_modules,
+    plan_with_report,
+)
+
+SMALL = PlanConfig(min_tokens=100, max_tokens=1_000)
+Edge = tuple[str, str, int]
+
+
+def make_index(sizes: dict[str, int], edges: Sequence[Edge] = ()) -> IndexResult:
+    """An index of files with the given sizes (bytes) and resolved file-to-file references."""
+    files = [
+        SourceFile(path, "python", size, f"digest-{path}", max(1, size // 40), path)
+        for path, size in sizes.items()
+    ]
+    references = [
+        Reference(
+            kind=ReferenceKind.CALL,
+            source_id=f"{source}#f",
+            target_name="g",
+            path=source,
+            line=1,
+            count=count,
+            target_id=f"{target}#g",
+            target_path=target,
+            confidence=0.8,
+        )
+        for source, target, count in edges
+    ]
+    return IndexResult(repo="/repos/demo", files=files, references=references)
+
+
+def synthetic_index(seed: int = 7) -> IndexResult:
+    """A repository of nested packages, big flat directories and clustered references."""
+    rng = random.Random(seed)
+    sizes: dict[str, int] = {"setup.py": 300}
+    for package in ("core", "net", "util"):
+        for index in range(rng.randint(3, 12)):
+            sizes[f"src/{package}/m{index}.py"] = rng.randint(100, 1_500)
+    for index in range(40):
+        sizes[f"src/big/f{index:02}.py"] = rng.randint(200, 700)
+    sizes["src/big/huge.py"] = 9_000
+    sizes["src/tiny/a.py"] = 50
+    sizes["deep/only/chain/x.py"] = 2_000
+    sizes["deep/only/chain/y.py"] = 2_000
+    paths = sorted(sizes)
+    edges = [(rng.choice(paths), rng.choice(paths), rng.randint(1, 5)) for _ in range(150)]
+    edges += [(f"src/big/f{i:02}.py", f"src/big/f{(i + 1) % 10:02}.py", 9) for i in range(10)]
+    return make_index(sizes, edges)
+
+
+def tokens_of(sizes: dict[str, int], files: tuple[str, ...]) -> int:
+    return sum(estimate_tokens(sizes[path]) for path in files)
+
+
+def subtree_files(tree: ModuleTree, module_id: str) -> list[str]:
+    module = tree[module_id]
+    return [*module.files, *(f for child in module.children for f in subtree_files(tree, child))]
+
+
+def test_every_file_is_on_exactly_one_page() -> None:
+    index = synthetic_index()
+    tree = plan_modules(index, SMALL)
+    placed = [path for module in tree for path in module.files]
+    assert sorted(placed) == sorted(source.path for source in index.files)
+    assert len(placed) == len(set(placed))
+    assert tree.module_of_file()["src/big/huge.py"] in tree.modules
+
+
+def test_tree_links_and_build_order() -> None:
+    tree = plan_modules(synthetic_index(), SMALL)
+    assert tree.root == ROOT_ID
+    assert tree[ROOT_ID].parent is None
+    for module in tree:
+        for child in module.children:
+            assert tree[child].parent == module.id
+    order = [module.id for module in tree.build_order()]
+    assert order[-1] == ROOT_ID
+    assert sorted(order) == sorted(tree.modules)
+    position = {module_id: n for n, module_id in enumerate(order)}
+    for module in tree:
+        assert all(position[child] < position[module.id] for child in module.children)
+
+
+def test_pages_respect_the_token_bounds() -> None:
+    index = synthetic_index()
+    sizes = {source.path: source.size for source in index.files}
+    tree, report = plan_with_report(index, SMALL)
+    for module in tree:
+        assert module.tokens == tokens_of(sizes, module.files)
+        if len(module.files) > 1:
+            assert module.tokens <= SMALL.max_tokens, module
+    huge = tree[tree.module_of_file()["src/big/huge.py"]]
+    assert huge.files == ("src/big/huge.py",)
+    assert huge.path == "src/big/huge.py"
+    assert report.split >= 1 and report.parts >= 2 and report.merged >= 1
+    # a directory too small for a page is on its parent's page
+    assert "src/tiny/a.py" in tree[tree.module_of_file()["src/tiny/a.py"]].files
+    assert tree.module_of_file()["src/tiny/a.py"] == "src"
+
+
+def test_small_directories_merge_into_their_parent() -> None:
+    sizes = {"pkg/a.py": 2_000, "pkg/small/b.py": 100, "pkg/large/c.py": 2_000}
+    tree, report = plan_with_report(make_index(sizes), SMALL)
+    assert tree["pkg"].files == ("pkg/a.py", "pkg/small/b.py")
+    assert tree["pkg"].children == ("pkg_large",)
+    assert "pkg_small" not in tree.modules
+    assert report.merged == 1
+
+
+def test_a_small_repository_is_one_overview_page() -> None:
+    tree = plan_modules(make_index({"a.py": 100, "lib/b.py": 200}))
+    assert list(tree.modules) == [ROOT_ID]
+    assert tree[ROOT_ID].files == ("a.py", "lib/b.py")
+    assert tree.depth() == 0
+
+
+def test_chains_of_single_directories_collapse() -> None:
+    sizes = {
+        "src/main/java/com/example/App.java": 1_000,
+        "src/main/java/com/example/shapes/Circle.java": 1_000,
+        "src/main/java/com/example/shapes/Square.java": 1_000,
+    }
+    tree = plan_modules(make_index(sizes), SMALL)
+    chain = tree["src_main_java_com_example"]
+    assert chain.title == "src/main/java/com/example"
+    assert chain.parent == ROOT_ID
+    assert chain.children == ("src_main_java_com_example_shapes",)
+    assert tree["src_main_java_com_example_shapes"].title == "shapes"
+    assert set(tree.modules) == {ROOT_ID, chain.id, "src_main_java_com_example_shapes"}
+
+
+def test_a_file_named_like_a_sibling_directory_starts_on_its_page() -> None:
+    sizes = {"src/lib.rs": 400, "src/net.rs": 400, "src/net/tcp.rs": 800, "src/io.rs": 800}
+    tree = plan_modules(make_index(sizes), SMALL)
+    assert tree["src_net"].files == ("src/net.rs", "src/net/tcp.rs")
+    assert tree["src"].files == ("src/io.rs", "src/lib.rs")
+
+
+def test_split_keeps_tightly_coupled_files_together() -> None:
+    left = [f"pkg/left{i}.py" for i in range(6)]
+    right = [f"pkg/right{i}.py" for i in range(6)]
+    # interleave the names so that path order alone would mix the clusters
+    sizes = {path: 1_000 for path in left + right}
+    edges: list[Edge] = []
+    for cluster in (left, right):
+        edges += [(a, b, 5) for a in cluster for b in cluster if a < b]
+    edges.append((left[0], right[0], 1))
+    config = PlanConfig(min_tokens=100, max_tokens=2_000)
+    tree, report = plan_with_report(make_index(sizes, edges), config)
+    parts = [tree[child] for child in tree["pkg"].children]
+    assert report.split == 1
+    assert sorted(part.files for part in parts) == [tuple(sorted(left)), tuple(sorted(right))]
+    assert tree["pkg"].files == ()
+    assert [part.title for part in parts] == [
+        "pkg (left0, left1, +4 more)",
+        "pkg (right0, right1, +4 more)",
+    ]
+    assert [part.id for part in parts] == ["pkg_left0", "pkg_right0"]
+
+
+def test_a_split_uses_few_pages_for_loosely_coupled_files() -> None:
+    sizes = {f"flat/f{i:02}.py": 400 for i in range(30)}  # 3,000 tokens, no references
+    tree = plan_modules(make_index(sizes), SMALL)
+    parts = [tree[child] for child in tree["flat"].children]
+    assert 3 <= len(parts) <= 4
+    assert all(part.tokens <= SMALL.max_tokens for part in parts)
+    # without references, neighbours in path order share a page
+    assert all(list(part.files) == sorted(part.files) for part in parts)
+    assert [path for part in parts for path in part.files] == sorted(sizes)
+
+
+def test_ids_derive_from_paths_and_are_unique() -> None:
+    sizes = {
+        "Tokio/Runtime/Scheduler/Multi-Thread/worker.rs": 4_000,
+        "Tokio/Runtime/Scheduler/Multi-Thread/queue.rs": 4_000,
+        "Tokio/Runtime/Scheduler/current.rs": 4_000,
+        "a-b/x.py": 4_000,
+        "a_b/y.py": 4_000,
+        "overview/z.py": 4_000,
+    }
+    tree = plan_modules(make_index(sizes), PlanConfig(min_tokens=100, max_tokens=10_000))
+    assert "tokio_runtime_scheduler_multi_thread" in tree.modules
+    assert tree["a_b"].path == "a-b" and tree["a_b_2"].path == "a_b"
+    assert tree["overview_2"].path == "overview"
+    assert tree[ROOT_ID].title == "demo"
+
+
+def test_ids_stay_when_an_unrelated_file_is_added() -> None:
+    index = synthetic_index()
+    before = plan_modules(index, SMALL)
+    extra = SourceFile("docs/examples/demo.py", "python", 3_000, "d", 70, "demo")
+    after = plan_modules(
+        IndexResult(repo=index.repo, files=[*index.files, extra], references=index.references),
+        SMALL,
+    )
+    assert after.module_of_file()["docs/examples/demo.py"] not in before.modules
+    for module in before:
+        if module.id != ROOT_ID:
+            assert after[module.id].files == module.files
+
+
+def test_empty_repository_is_a_root_page_without_files() -> None:
+    tree, report = plan_with_report(IndexResult(repo="/repos/empty"))
+    assert list(tree.modules) == [ROOT_ID]
+    assert tree[ROOT_ID].files == () and tree[ROOT_ID].children == ()
+    assert report.merged == report.split == 0
+    assert ModuleTree.from_json(tree.to_json()).dumps() == tree.dumps()
+
+
+def test_same_index_same_bytes_whatever_the_input_order() -> None:
+    index = synthetic_index()
+    first = plan_modules(index, SMALL).dumps()
+    assert plan_modules(index, SMALL).dumps() == first
+    rng = random.Random(3)
+    files, references = list(index.files), list(index.references)
+    rng.shuffle(files)
+    rng.shuffle(references)
+    shuffled = IndexResult(repo=index.repo, files=files, references=references)
+    assert plan_modules(shuffled, SMALL).dumps() == first
+
+
+def test_same_bytes_under_any_hash_seed(tmp_path: Path) -> None:
+    pickled = tmp_path / "index.pickle"
+    pickled.write_bytes(pickle.dumps(synthetic_index()))
+    script = (
+        "import pickle, sys\n"
+        "from cocowiki.plan import PlanConfig, plan_modules\n"
+        "index = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "config = PlanConfig(min_tokens=100, max_tokens=1000)\n"
+        "sys.stdout.write(plan_modules(index, config).dumps())\n"
+    )
+    outputs = set()
+    for seed in ("0", "1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [sys.executable, "-c", script, str(pickled)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        outputs.add(proc.stdout)
+    assert outputs == {plan_modules(synthetic_index(), SMALL).dumps()}
+
+
+@pytest.mark.parametrize(("min_tokens", "max_tokens"), [(-1, 10), (10, 10), (20, 10), (0, 0)])
+def test_bad_bounds_are_refused(min_tokens: int, max_tokens: int) -> None:
+    with pytest.raises(ValueError, match="tokens"):
+        PlanConfig(min_tokens=min_tokens, max_tokens=max_tokens)

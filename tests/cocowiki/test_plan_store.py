@@ -1,0 +1,73 @@
+"""``module_tree.json``: written only when it changes, read back or refused with the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cocowiki.plan import (
+    MODULE_TREE_NAME,
+    Module,
+    ModuleTree,
+    PlanError,
+    read_module_tree,
+    write_module_tree,
+)
+
+
+def sample_tree() -> ModuleTree:
+    root = Module("overview", "demo", "", ("setup.py",), None, ("pkg",), 10)
+    child = Module("pkg", "pkg", "pkg", ("pkg/a.py", "pkg/b.py"), "overview", (), 20)
+    return ModuleTree(modules={root.id: root, child.id: child})
+
+
+def test_round_trip_and_write_only_on_change(tmp_path: Path) -> None:
+    tree = sample_tree()
+    assert write_module_tree(tmp_path, tree) is True
+    path = tmp_path / MODULE_TREE_NAME
+    stamp = path.stat().st_mtime_ns
+    assert read_module_tree(tmp_path).dumps() == tree.dumps()
+    assert write_module_tree(tmp_path, tree) is False
+    assert path.stat().st_mtime_ns == stamp
+    assert not list(tmp_path.glob(".*.tmp"))
+    changed = ModuleTree(
+        modules={
+            **tree.modules,
+            "pkg": Module("pkg", "renamed", "pkg", ("pkg/a.py", "pkg/b.py"), "overview"),
+        }
+    )
+    assert write_module_tree(tmp_path, changed) is True
+    assert read_module_tree(tmp_path)["pkg"].title == "renamed"
+
+
+def test_missing_tree_names_the_command(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match=r"no module tree at .*: run `cw plan` first"):
+        read_module_tree(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "is not a valid module tree"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"version": 1, "root": "overview"}', "missing key 'modules'"),
+        ('{"version": 99, "root": "overview", "modules": []}', "has version 99"),
+        ('{"version": 1, "root": "overview", "modules": []}', "root 'overview' is not a module"),
+    ],
+)
+def test_corrupt_tree_is_refused_with_the_fix(tmp_path: Path, content: str, problem: str) -> None:
+    (tmp_path / MODULE_TREE_NAME).write_text(content)
+    with pytest.raises(PlanError) as caught:
+        read_module_tree(tmp_path)
+    assert problem in str(caught.value)
+    assert str(caught.value).endswith("run `cw plan` again")
+
+
+def test_broken_links_are_refused(tmp_path: Path) -> None:
+    data = sample_tree().to_json()
+    data["modules"][1]["parent"] = "elsewhere"
+    (tmp_path / MODULE_TREE_NAME).write_text(json.dumps(data))
+    with pytest.raises(PlanError, match="child 'pkg' of 'overview' does not link back"):
+        read_module_tree(tmp_path)

@@ -1,0 +1,221 @@
+"""The viewer's index.html as written: pages, links, sources, symbols, escaping, fallback.
+
+What the browser does with it is in test_viewer_browser.py; this checks the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from viewer_helpers import BuiltWiki, make_wiki
+
+from cocowiki.mermaid import NODE_MODULES_VARIABLE, mermaid_available
+from cocowiki.viewer import ViewerError, write_viewer
+from cocowiki.viewer import cache as cache_module
+from cocowiki.viewer.document import script_json, script_source
+from cocowiki.viewer.markdown import Citation, LinkContext, citation_of, render_page
+from cocowiki.viewer.sources import embed_sources
+
+
+@pytest.fixture(scope="module")
+def wiki(tmp_path_factory: pytest.TempPathFactory) -> BuiltWiki:
+    built = make_wiki(tmp_path_factory.mktemp("viewer"))
+    assert write_viewer(built.output, built.repo)
+    return built
+
+
+def embedded_data(index: Path) -> dict[str, Any]:
+    html = index.read_text()
+    match = re.search(r'<script type="application/json" id="wiki-data">(.*?)</script>', html, re.S)
+    assert match is not None
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def test_a_clean_rerun_writes_nothing(wiki: BuiltWiki) -> None:
+    before = wiki.index.stat().st_mtime_ns
+    assert write_viewer(wiki.output, wiki.repo) is False
+    assert wiki.index.stat().st_mtime_ns == before
+
+
+def test_pages_keep_their_tree_and_status(wiki: BuiltWiki) -> None:
+    data = embedded_data(wiki.index)
+    assert data["root"] == "overview"
+    pages = {page["id"]: page for page in data["pages"]}
+    assert pages["shapes"]["parent"] == "overview"
+    assert pages["shapes"]["children"] == ["shapes_circle"]
+    assert pages["shapes_circle"]["status"] == "unverified"
+    assert pages["shapes_circle"]["problems"] == [
+        "citation shapes/circle.py:40-41 is past the end of the file"
+    ]
+    assert "squares its radius with square" in pages["shapes_circle"]["text"]
+
+
+def test_citations_and_page_links_become_viewer_routes(wiki: BuiltWiki) -> None:
+    pages = {page["id"]: page for page in embedded_data(wiki.index)["pages"]}
+    overview = pages["overview"]["html"]
+    assert '<a href="#/source/app.py:7-9" class="citation">app.py:7-9</a>' in overview
+    assert '<a href="#/page/shapes" class="page-link">the shapes module</a>' in overview
+    assert '<pre class="mermaid-source"><code>flowchart TD' in overview
+    assert "app[app.py] --&gt; shapes[shapes]" in overview  # diagram source escaped
+    circle = pages["shapes_circle"]["html"]
+    assert 'href="#/source/shapes/circle.py:9-20"' in circle
+    assert '<code class="language-python">' in circle  # other fences stay code
+
+
+def test_only_cited_files_are_embedded(wiki: BuiltWiki) -> None:
+    sources = embedded_data(wiki.index)["sources"]
+    assert sorted(sources) == ["app.py", "hostile.py", "shapes/base.py", "shapes/circle.py"]
+    circle = sources["shapes/circle.py"]["text"].splitlines()
+    assert circle[8] == "class Circle(Shape):"
+
+
+def test_symbols_come_from_the_catalog(wiki: BuiltWiki) -> None:
+    symbols = embedded_data(wiki.index)["symbols"]
+    rows = [dict(zip(symbols["columns"], row, strict=True)) for row in symbols["rows"]]
+    circle = next(row for row in rows if row["qualified_name"] == "shapes.circle.Circle")
+    assert (circle["kind"], circle["path"], circle["start"], circle["end"]) == (
+        "class",
+        "shapes/circle.py",
+        9,
+        20,
+    )
+
+
+def test_markup_in_pages_and_sources_cannot_escape_its_script(wiki: BuiltWiki) -> None:
+    html = wiki.index.read_text()
+    # Three script elements (data, mermaid, viewer) and no other script tag.
+    assert html.count("</script>") == 3
+    assert len(re.findall(r"<script\b", html, re.I)) == 3
+    assert "<!--" not in html.split("<body>", 1)[1].replace("<!--cocowiki", "")
+    data = embedded_data(wiki.index)
+    assert "window.pwned = 1" in data["sources"]["hostile.py"]["text"]
+    overview = next(page for page in data["pages"] if page["id"] == "overview")["html"]
+    assert "&lt;/script&gt;&lt;script&gt;window.pwned = 2" in overview
+    assert "&lt;b&gt;tags&lt;/b&gt;" in overview
+
+
+def test_script_escapes_keep_the_value() -> None:
+    value = {"text": "</script><!-- & -->"}
+    assert json.loads(script_json(value)) == value
+    assert "<" not in script_json(value)
+    assert script_source('a = "</SCRIPT>" + /<!--/') == 'a = "\\x3C/SCRIPT>" + /\\x3C!--/'
+
+
+def test_citation_links_are_resolved_from_the_pages_folder(tmp_path: Path) -> None:
+    context = LinkContext(tmp_path / "repo" / ".cocowiki" / "pages", tmp_path / "repo", frozenset())
+    assert citation_of("../../src/a%20b.py#L5", context) == Citation("src/a b.py", 5, 5)
+    assert citation_of("../../src/a.py#L9-L3", context) == Citation("src/a.py", 9, 9)
+    assert citation_of("../../../elsewhere.py#L1-L2", context) is None
+    assert citation_of("https://example.org/a.py#L1-L2", context) is None
+    assert citation_of("../../src/a.py#intro", context) is None
+    assert Citation("dir/a:b.py", 1, 2).route == "#/source/dir/a%3Ab.py:1-2"
+
+
+def test_render_page_counts_diagrams_and_rewrites_only_known_pages(tmp_path: Path) -> None:
+    context = LinkContext(tmp_path / "out" / "pages", tmp_path, frozenset({"known"}))
+    page = render_page(
+        "[a](known.md) [b](unknown.md) [c](https://example.org)\n\n"
+        "```mermaid\nflowchart TD\n  A --> B\n```\n",
+        context,
+    )
+    assert 'href="#/page/known"' in page.html
+    assert 'href="unknown.md"' in page.html
+    assert 'rel="noopener noreferrer"' in page.html
+    assert page.diagrams == 1
+    assert page.citations == ()
+
+
+def test_sources_stay_inside_the_repository_and_the_limits(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (tmp_path / "secret.txt").write_text("outside\n")
+    (repo / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (repo / "big.py").write_text("x = 1\n" * 100)
+    (repo / "a.py").write_text("a = 1\n")
+    (repo / "b.py").write_text("b = 2\n")
+    (repo / "blob.bin").write_bytes(b"\0\1\2")
+    sources = embed_sources(
+        repo,
+        ["leak.txt", "../secret.txt", "big.py", "a.py", "b.py", "blob.bin", "gone.py"],
+        max_file_bytes=100,
+        max_total_bytes=7,
+    )
+    assert sources["a.py"].text == "a = 1\n"
+    assert "limit of" in (sources["b.py"].omitted or "")  # a.py used the whole budget
+    assert "outside the repository" in (sources["leak.txt"].omitted or "")
+    assert "outside the repository" in (sources["../secret.txt"].omitted or "")
+    assert "over the limit" in (sources["big.py"].omitted or "")
+    assert "binary" in (sources["blob.bin"].omitted or "")
+    assert "no such file" in (sources["gone.py"].omitted or "")
+
+
+def test_no_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ViewerError, match=r"no wiki has been built .* run `cw build`"):
+        write_viewer(tmp_path, tmp_path)
+    (tmp_path / "manifest.json").write_text('{"pages": [{"title": "no id"}]}')
+    with pytest.raises(ViewerError, match=r"not a manifest this viewer understands"):
+        write_viewer(tmp_path, tmp_path)
+
+
+def test_a_page_file_outside_the_output_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "secret.md").write_text("# secret\n")
+    output = tmp_path / "out"
+    output.mkdir()
+    manifest = {"root": "x", "pages": [{"id": "x", "title": "X", "path": "../secret.md"}]}
+    (output / "manifest.json").write_text(json.dumps(manifest))
+    write_viewer(output, tmp_path)
+    (page,) = embedded_data(output / "index.html")["pages"]
+    assert "secret" not in page["text"]
+    assert "leads outside the output directory" in page["html"]
+
+
+@pytest.mark.skipif(
+    not mermaid_available() and not os.environ.get("CI"), reason="run `npm ci` first"
+)
+def test_mermaid_is_inlined_when_installed(wiki: BuiltWiki) -> None:
+    html = wiki.index.read_text()
+    assert embedded_data(wiki.index)["mermaid"] == {"available": True, "message": None}
+    assert "mermaid" in html and len(html) > 1_000_000
+
+
+def test_without_mermaid_the_viewer_says_why_and_keeps_the_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = make_wiki(tmp_path)
+    monkeypatch.setenv(NODE_MODULES_VARIABLE, str(tmp_path / "nowhere"))
+    write_viewer(built.output, built.repo)
+    data = embedded_data(built.index)
+    assert data["mermaid"]["available"] is False
+    assert "npm ci" in data["mermaid"]["message"]
+    assert built.index.stat().st_size < 200_000
+
+
+def test_unchanged_pages_are_not_rendered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = make_wiki(tmp_path)
+    write_viewer(built.output, built.repo)
+    rendered: list[str] = []
+    original = cache_module.render_page
+
+    def counting(markdown: str, context: LinkContext) -> Any:
+        rendered.append(markdown.splitlines()[0])
+        return original(markdown, context)
+
+    monkeypatch.setattr(cache_module, "render_page", counting)
+    assert write_viewer(built.output, built.repo) is False
+    assert rendered == []
+    page = built.output / "pages" / "shapes.md"
+    page.write_text(page.read_text().replace("Every shape", "Each shape"))
+    assert write_viewer(built.output, built.repo) is True
+    assert rendered == ["# shapes"]
+    shapes = next(p for p in embedded_data(built.index)["pages"] if p["id"] == "shapes")
+    assert "Each shape derives" in shapes["html"]
+    cached = json.loads((built.output / cache_module.CACHE_NAME).read_text())
+    assert len(cached["pages"]) == 3  # the old rendering of shapes.md is gone
