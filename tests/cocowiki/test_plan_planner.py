@@ -267,3 +267,13 @@ def test_same_bytes_under_any_hash_seed(tmp_path: Path) -> None:
 def test_bad_bounds_are_refused(min_tokens: int, max_tokens: int) -> None:
     with pytest.raises(ValueError, match="tokens"):
         PlanConfig(min_tokens=min_tokens, max_tokens=max_tokens)
+
+
+def test_modules_named_alike_are_titled_by_their_paths() -> None:
+    sizes = {f"{top}/app/models/m{i}.py": 800 for top in ("src", "tests") for i in range(3)}
+    sizes |= {"src/app/views.py": 800, "tests/app/test_views.py": 800, "setup.py": 800}
+    tree = plan_modules(make_index(sizes), SMALL)
+    titles = {module.path: module.title for module in tree}
+    assert titles["src/app/models"] == "src/app/models"
+    assert titles["tests/app/models"] == "tests/app/models"
+    assert titles["src/app"] == "src/app" and titles["tests/app"] == "tests/app"

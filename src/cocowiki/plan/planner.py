@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -123,8 +124,20 @@ def _assign_ids(root: Draft) -> None:
         draft.module_id = candidate
 
 
+def _disambiguate_titles(root: Draft) -> None:
+    """Two modules titled alike (``src/x/models`` and ``tests/x/models``) are told apart in
+    the navigation by their paths: a title is a name only while it names one module."""
+    drafts = [draft for draft in root.walk() if draft is not root]
+    count = Counter(draft.title for draft in drafts)
+    for draft in drafts:
+        if count[draft.title] > 1 and draft.path:
+            _name, parts, label = draft.title.partition(" (")
+            draft.title = draft.path + parts + label
+
+
 def _freeze(root: Draft, tokens: dict[str, int]) -> ModuleTree:
     _assign_ids(root)
+    _disambiguate_titles(root)
     modules: dict[str, Module] = {}
 
     def add(draft: Draft, parent: str | None) -> None:
