@@ -9,6 +9,7 @@ exit status 2, like any other bad input.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -18,7 +19,7 @@ from .ask.command import run_ask_command
 from .build.builder import BuildConfig
 from .build.command import run_build_command
 from .config import ConfigError, WikiConfig, init_config, load_config
-from .console import EXIT_USAGE
+from .console import report_error
 from .index.command import run_index_command
 from .paths import output_dir
 from .plan.command import run_plan_command
@@ -38,11 +39,7 @@ JsonOption = typer.Option(False, "--json", help="Print a machine-readable JSON s
 
 
 def _fail(command: str, message: str, as_json: bool) -> typer.Exit:
-    if as_json:
-        typer.echo(json.dumps({"error": message}))
-    else:
-        typer.echo(f"cw {command}: error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
+    return typer.Exit(report_error(command, message, as_json, sys.stdout, sys.stderr))
 
 
 def _config(command: str, output: Path, as_json: bool) -> WikiConfig:
