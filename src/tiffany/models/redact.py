@@ -38,20 +38,31 @@ SECRET_KEYS = frozenset(
 )
 
 _KEEP_LABEL = r"\1\2\3" + REDACTED
-PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+#: (triggers, pattern, replacement). A pattern runs only on text that contains one of its
+#: triggers (lowercase substrings every match must contain): a substring test is a fast
+#: scan, a regex is not, and most text (source code, test output) has no trigger at all.
+#: A pattern that starts with a literal checks its word boundary after it (``sk-(?<=\bsk-)``)
+#: so that ``re`` can skip ahead to the literal instead of trying every position.
+PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # "Authorization: Bearer abc", "authorization=Basic abc": keep the label, drop the value.
     (
+        ("authorization",),
         re.compile(
             r"(?i)\b(authorization|proxy-authorization)(\"?\s*[:=]\s*)(\"?)"
             r"(?:(?:bearer|basic|token)\s+)?[^\s\",}]+"
         ),
         _KEEP_LABEL,
     ),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
+    (
+        ("bearer", "basic"),
+        re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+        r"\1 " + REDACTED,
+    ),
     # OpenAI and Anthropic style keys: sk-..., sk-proj-..., sk-ant-...
-    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), REDACTED),
+    (("sk-",), re.compile(r"sk-(?<=\bsk-)[A-Za-z0-9_-]{16,}"), REDACTED),
     # api_key=..., "x-api-key": "..."
     (
+        ("apikey", "api_key", "api-key", "access_token", "access-token", "accesstoken", "secret"),
         re.compile(
             r"(?i)\b(api[_-]?key|x-api-key|access[_-]?token|secret)(\"?\s*[:=]\s*)(\"?)"
             r"[A-Za-z0-9._~+/=-]{8,}"
@@ -59,10 +70,14 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         _KEEP_LABEL,
     ),
     # GitHub, Slack, AWS, Google tokens.
-    (re.compile(r"\b(ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"), REDACTED),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), REDACTED),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), REDACTED),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), REDACTED),
+    (
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        re.compile(r"\b(ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"),
+        REDACTED,
+    ),
+    (("xox",), re.compile(r"xox(?<=\bxox)[abposr]-[A-Za-z0-9-]{10,}"), REDACTED),
+    (("akia",), re.compile(r"AKIA(?<=\bAKIA)[0-9A-Z]{16}\b"), REDACTED),
+    (("aiza",), re.compile(r"AIza(?<=\bAIza)[0-9A-Za-z_-]{35}\b"), REDACTED),
 )
 
 
@@ -83,8 +98,10 @@ class Redactor:
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in value:
                 value = value.replace(secret, REDACTED)
-        for pattern, replacement in PATTERNS:
-            value = pattern.sub(replacement, value)
+        lowered = value.lower()
+        for triggers, pattern, replacement in PATTERNS:
+            if any(trigger in lowered for trigger in triggers):
+                value = pattern.sub(replacement, value)
         return value
 
     def __call__(self, value: Any) -> Any:

@@ -230,6 +230,28 @@ def test_redactor_removes_keys_headers_and_configured_secrets() -> None:
     assert isinstance(clean["nested"][0], tuple)
 
 
+@pytest.mark.parametrize(
+    "secret_text",
+    [
+        "PROXY-AUTHORIZATION=Basic dXNlcjpwYXNzd29yZA",
+        "BEARER eyJhbGciOiJIUzI1NiJ9",
+        "x-API-KEY: 0123456789abcdef",
+        '"Access-Token": "0123456789abcdef"',
+        "SECRET=0123456789abcdef",
+        "(sk-ant-0123456789abcdefghij)",
+        "github_pat_" + "A1" * 15,
+        "xoxp-0123456789-abc",
+        "=AKIA0123456789ABCDEF",
+        "AIza" + "x" * 35,
+    ],
+)
+def test_every_pattern_fires_whatever_the_case_and_surroundings(secret_text: str) -> None:
+    """Patterns run only on text holding a trigger; no spelling of a secret may slip past."""
+    clean = Redactor()(f"line one\n  got {secret_text} here\n")
+    assert REDACTED in clean
+    assert secret_text not in clean
+
+
 def test_redactor_leaves_ordinary_text_alone() -> None:
     text = "The tokenizer splits 'basic' words; see sk-short and the bearer of news."
     assert Redactor()(text) == text
