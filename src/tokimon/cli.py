@@ -1,13 +1,49 @@
-"""The ``tokimon`` command line; its commands arrive with the issues that build them."""
+"""The ``tokimon`` command line: thin typer wrappers over :mod:`tokimon.commands`.
+
+Each sub-command forwards to a plain function that returns an exit status, so the
+behaviour is importable and testable without typer.
+"""
 
 from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
 
 import typer
 
 from . import __version__
+from .commands import (
+    CommandOptions,
+    SessionOptions,
+    inspect_command,
+    resume_command,
+    run_command,
+    runs_command,
+)
+from .console import EXIT_INTERRUPTED
 
 app = typer.Typer(
     help="tokimon: an autonomous coding agent.", no_args_is_help=True, add_completion=False
+)
+
+RepoOption = typer.Option(None, "--repo", help="The repository (default: the current directory).")
+WorkspaceOption = typer.Option(
+    None,
+    "--workspace",
+    help="Where runs live (default: $TOKIMON_WORKSPACE, else REPO/.tokimon).",
+)
+ModelOption = typer.Option(
+    None, "--model", help="provider:model, e.g. openai:gpt-4o-mini (default: $TOKIMON_MODEL)."
+)
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")
+TestCommandOption = typer.Option(
+    None,
+    "--test-command",
+    help="What run_tests runs, e.g. 'npm test --' (default: pytest; resume: the run's own).",
+)
+LiveOption = typer.Option(
+    None, "--live/--no-live", help="Show the steps live (default: on a terminal)."
 )
 
 
@@ -22,5 +58,74 @@ def version() -> None:
     typer.echo(__version__)
 
 
+@app.command()
+def run(
+    goal: str = typer.Argument(..., help="What the agent should do."),
+    repo: Path | None = RepoOption,
+    model: str | None = ModelOption,
+    workspace: Path | None = WorkspaceOption,
+    as_json: bool = JsonOption,
+    live: bool | None = LiveOption,
+    test_command: str | None = TestCommandOption,
+) -> None:
+    """Plan GOAL into a workflow, run it on the repository and write a report."""
+    options = SessionOptions(
+        repo, workspace, as_json, model=model, live=live, test_command=test_command
+    )
+    raise typer.Exit(run_command(goal, options))
+
+
+@app.command()
+def resume(
+    run_id: str = typer.Argument(..., help="The run: its id, the id's end, or 'latest'."),
+    repo: Path | None = RepoOption,
+    model: str | None = typer.Option(
+        None, "--model", help="Use this model instead of the run's own."
+    ),
+    workspace: Path | None = WorkspaceOption,
+    as_json: bool = JsonOption,
+    live: bool | None = LiveOption,
+    test_command: str | None = TestCommandOption,
+) -> None:
+    """Continue a run that was interrupted, without redoing the steps that succeeded."""
+    options = SessionOptions(
+        repo, workspace, as_json, model=model, live=live, test_command=test_command
+    )
+    raise typer.Exit(resume_command(run_id, options))
+
+
+@app.command()
+def runs(
+    repo: Path | None = RepoOption,
+    workspace: Path | None = WorkspaceOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List the runs in the workspace, oldest first."""
+    raise typer.Exit(runs_command(CommandOptions(repo, workspace, as_json)))
+
+
+@app.command()
+def inspect(
+    run_id: str = typer.Argument(..., help="The run: its id, the id's end, or 'latest'."),
+    step: str | None = typer.Option(None, "--step", help="Show this step's attempts."),
+    trace: bool = typer.Option(False, "--trace", help="Show the run's trace (of --step only)."),
+    repo: Path | None = RepoOption,
+    workspace: Path | None = WorkspaceOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show a run: its steps, one step's attempts, or its trace."""
+    options = CommandOptions(repo, workspace, as_json)
+    raise typer.Exit(inspect_command(run_id, step=step, trace=trace, options=options))
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except SystemExit as stop:
+        if stop.code == EXIT_INTERRUPTED:
+            # A model call cut off by Ctrl-C may still wait in a worker thread, which the
+            # interpreter would join at exit; everything on disk is already whole.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise

@@ -41,6 +41,15 @@ class PlanError(TokimonError):
     """The model did not produce a valid plan within the allowed number of asks."""
 
 
+class DelegationBlocked(TokimonError):
+    """A delegation would close a cycle or repeat a subtree that produced nothing new."""
+
+    def __init__(self, reason: str, path: Sequence[str]) -> None:
+        self.reason = reason
+        self.path = tuple(path)
+        super().__init__(f"delegation blocked: {reason} (path: {' -> '.join(self.path)})")
+
+
 class IllegalTransition(RuntimeError):
     """A step was asked to move along an edge the step state machine does not have."""
 
