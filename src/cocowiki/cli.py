@@ -18,11 +18,13 @@ from . import __version__
 from .ask.command import run_ask_command
 from .build.builder import BuildConfig
 from .build.command import run_build_command
+from .build.explain import run_explain_dirty_command
 from .config import ConfigError, WikiConfig, init_config, load_config
 from .console import report_error
 from .index.command import run_index_command
 from .paths import output_dir
 from .plan.command import run_plan_command
+from .verify import run_validate_footprints_command, run_verify_command
 from .viewer.serve import run_serve_command
 
 app = typer.Typer(
@@ -107,6 +109,12 @@ def build(
     strict: bool = typer.Option(
         False, "--strict", help="Exit with status 1 when any page is left unverified."
     ),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        min=0,
+        help="Seconds to wait for another build of the same output (default: exit at once).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Build the wiki: index and plan (whatever is stale), then every page and the viewer."""
@@ -116,6 +124,29 @@ def build(
         output,
         as_json=as_json,
         strict=strict,
+        wait=wait,
+        config=BuildConfig(index=config.index, plan=config.plan),
+    )
+    raise typer.Exit(status)
+
+
+PageArgument = typer.Argument(..., help="Page id (as in manifest.json and the viewer's URLs).")
+
+
+@app.command("explain-dirty")
+def explain_dirty(
+    page: str = PageArgument,
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Why a page would be rebuilt: the chain from changed files to it, or "clean"."""
+    config = _config("explain-dirty", output_dir(repo, output), as_json)
+    status = run_explain_dirty_command(
+        repo,
+        output,
+        page,
+        as_json=as_json,
         config=BuildConfig(index=config.index, plan=config.plan),
     )
     raise typer.Exit(status)
@@ -133,6 +164,37 @@ def serve(
     raise typer.Exit(
         run_serve_command(repo, output, host=host, port=port, open_browser=open_browser)
     )
+
+
+@app.command()
+def verify(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Re-check the built wiki against the tree now: citations, footprints, diagrams, links."""
+    config = _config("verify", output_dir(repo, output), as_json)
+    raise typer.Exit(run_verify_command(repo, output, as_json=as_json, index_config=config.index))
+
+
+ArtifactArgument = typer.Argument(..., help="artifacts/research/<module>.json of a wiki.")
+research_app = typer.Typer(help="Research artifacts of a built wiki.", no_args_is_help=True)
+app.add_typer(research_app, name="research")
+
+
+@research_app.command("validate-footprints")
+def validate_footprints(
+    artifact: Path = ArtifactArgument,
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Run one research artifact's lookups again and compare their fingerprints."""
+    config = _config("research", output_dir(repo, output), as_json)
+    status = run_validate_footprints_command(
+        artifact, repo, output, as_json=as_json, index_config=config.index
+    )
+    raise typer.Exit(status)
 
 
 @app.command()

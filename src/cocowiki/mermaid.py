@@ -4,8 +4,8 @@ A page whose diagram does not parse renders as an error box in every viewer, so 
 build asks the parser itself rather than a look-alike grammar. Mermaid is a JavaScript
 package and needs a DOM even to parse, so one long-lived ``node`` process (the script
 ``js/check_mermaid.mjs`` shipped with this package, with jsdom as its DOM) loads it once
-(about 1.2 s) and then answers one diagram after another over JSON lines (a few
-milliseconds each).
+(about 1.2 s) and then answers diagrams over JSON lines, a batch of them per request
+(a few milliseconds each).
 
 The node packages come from the project's own ``package.json`` (``npm ci`` at the
 repository root). They are found through ``COCOWIKI_NODE_MODULES`` or, failing that, in a
@@ -28,6 +28,7 @@ from typing import IO, Any
 
 NODE_MODULES_VARIABLE = "COCOWIKI_NODE_MODULES"
 DEFAULT_TIMEOUT = 60.0  # seconds for start-up, and for any one diagram
+BATCH_SECONDS = 1.0  # more seconds a batch may take for each diagram in it
 CHECKER_SCRIPT = Path(__file__).parent / "js" / "check_mermaid.mjs"
 
 _HOW_TO_INSTALL = (
@@ -104,7 +105,7 @@ class MermaidChecker:
         assert self._process.stdout is not None
         self._reader = _LineReader(self._process.stdout)
         try:
-            hello = self._read()
+            hello = self._read(self.timeout)
         except BaseException:
             self.close()
             raise
@@ -117,21 +118,35 @@ class MermaidChecker:
         self.version: str = str(hello.get("version", ""))
 
     def check(self, texts: Sequence[str]) -> list[str | None]:
-        """For each diagram source, None when it parses, else the parser's message."""
-        return [self.check_one(text) for text in texts]
+        """For each diagram source, None when it parses, else the parser's message.
+
+        The sources go to node as one request and come back as one answer: a batch costs
+        one round trip, however many diagrams it holds.
+        """
+        if not texts:
+            return []
+        answer = self._ask({"texts": list(texts)}, self.timeout + BATCH_SECONDS * len(texts))
+        errors = answer.get("errors")
+        if not isinstance(errors, list) or len(errors) != len(texts):
+            raise MermaidCheckerFailed(
+                f"the mermaid checker answered a batch of {len(texts)} with {answer!r:.200}"
+            )
+        return [None if error is None else str(error) for error in errors]
 
     def check_one(self, text: str) -> str | None:
         """None when ``text`` parses as a Mermaid diagram, else the parser's message."""
+        error = self._ask({"text": text}, self.timeout).get("error")
+        return None if error is None else str(error)
+
+    def _ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         stdin = self._process.stdin
         assert stdin is not None
         try:
-            stdin.write(json.dumps({"text": text}).encode("ascii") + b"\n")
+            stdin.write(json.dumps(request).encode("ascii") + b"\n")
             stdin.flush()
         except BrokenPipeError:
             raise self._died() from None
-        answer = self._read()
-        error = answer.get("error")
-        return None if error is None else str(error)
+        return self._read(timeout)
 
     def close(self) -> None:
         """End the node process (it exits when its input closes) and free its pipes."""
@@ -157,13 +172,11 @@ class MermaidChecker:
     ) -> None:
         self.close()
 
-    def _read(self) -> dict[str, Any]:
-        line = self._reader.readline(self.timeout)
+    def _read(self, timeout: float) -> dict[str, Any]:
+        line = self._reader.readline(timeout)
         if line is None:
             self._process.kill()
-            raise MermaidCheckerFailed(
-                f"the mermaid checker gave no answer within {self.timeout:g} s"
-            )
+            raise MermaidCheckerFailed(f"the mermaid checker gave no answer within {timeout:g} s")
         if not line:
             raise self._died()
         try:

@@ -1,5 +1,10 @@
 """``build_wiki``: index, plan, then every page (leaf modules first), verify, manifest, viewer.
 
+The build is incremental (:mod:`.graph`): a page whose recorded inputs have the same
+digests as last time is not computed again, and the viewer is not rendered again unless
+what it shows changed. One build writes an output directory at a time
+(:func:`~.store.build_lock`).
+
 Pages are built as tiffany tasks in one task group, one task per module, each waiting on
 the :class:`tiffany.Event` of each of its children before it starts: a parent's page
 says what its children are about, and the repository overview comes last. The
@@ -15,9 +20,11 @@ exist are removed, and the viewer is rendered.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +32,13 @@ from typing import Any
 import tiffany
 
 from ..index import IndexConfig, IndexingError, IndexResult, index_repository
-from ..mermaid import MermaidChecker, MermaidCheckerFailed, MermaidUnavailable
+from ..index.store import catalog_path, read_meta
+from ..mermaid import (
+    MermaidChecker,
+    MermaidCheckerFailed,
+    MermaidUnavailable,
+    find_node_modules,
+)
 from ..paths import output_dir
 from ..plan import PlanConfig, plan_modules, write_module_tree
 from ..plan.model import Module, ModuleTree
@@ -40,12 +53,43 @@ from .artifacts import (
 from .dossier import build_dossier
 from .entrypoints import find_entry_points
 from .facts import RepositoryFacts
-from .manifest import build_manifest, read_manifest, write_manifest
+from .graph import (
+    INDEX_KINDS,
+    STATE_NODE,
+    TREE_KINDS,
+    GraphStore,
+    Inputs,
+    Node,
+    NodeOutputs,
+    TrackedDict,
+    code_digest,
+    digest_of,
+    load_graph,
+    page_node,
+    staleness,
+    summary_digest,
+    tool_digest,
+    track,
+    tree_digest,
+)
+from .manifest import build_manifest, manifest_path, read_manifest, without_timings, write_manifest
 from .notebook import build_notebook
 from .page import page_sections, render_page
 from .research import research_module
 from .sources import SourceError, SourceReader
-from .store import ARTIFACTS_DIR, PAGES_DIR, OutputStore, UnsafeName, check_name, page_path
+from .store import (
+    ARTIFACTS_DIR,
+    PAGES_DIR,
+    OutputBusy,
+    OutputStore,
+    UnsafeName,
+    artifact_path,
+    build_lock,
+    check_name,
+    node_files,
+    page_path,
+    remove_leftovers,
+)
 from .verification import (
     DiagramChecker,
     diagram_problems,
@@ -60,8 +104,21 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
 
 
+ENTRY_POINTS_NODE = "entry-points"
+VIEWER_NODE = "viewer"
+#: The viewer's file (``cocowiki.viewer.INDEX_NAME``; not imported, to keep a clean
+#: rerun from loading the viewer at all).
+VIEWER_FILE = "index.html"
+_BUILD_CODE = Path(__file__).parent
+_VIEWER_CODE = _BUILD_CODE.parent / "viewer"
+
+
 class BuildError(Exception):
     """The wiki cannot be built at all; the message says why and what to do."""
+
+
+class BuildBusy(BuildError):
+    """Another build is writing the same output directory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +131,22 @@ class BuildConfig:
 
 @dataclass(slots=True)
 class PageReport:
-    """One page of a build: where it sits, what it holds, whether it is verified."""
+    """One page of a build: where it sits, what it holds, whether it is verified.
+
+    ``recomputed`` is false for a page whose inputs had not changed: it was not built
+    again, and ``sections`` is empty (they are in its artifact, unchanged).
+    """
 
     id: str
     title: str
     parent: str | None
     children: list[str]
     files: list[dict[str, Any]]
-    sections: list[PageSectionArtifact]
+    counts: dict[str, int]
+    cited: list[str]
     written: bool
+    recomputed: bool = True
+    sections: list[PageSectionArtifact] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -90,16 +154,12 @@ class PageReport:
         return "unverified" if self.problems else "verified"
 
     @property
-    def components(self) -> list[str]:
-        return [c for section in self.sections for c in section.components]
-
-    @property
     def citations(self) -> int:
-        return len({c for section in self.sections for c in section.citations})
+        return self.counts["citations"]
 
     @property
     def diagrams(self) -> int:
-        return sum(len(section.diagrams) for section in self.sections)
+        return self.counts["diagrams"]
 
     def manifest_entry(self) -> dict[str, Any]:
         return {
@@ -109,14 +169,28 @@ class PageReport:
             "children": self.children,
             "path": page_path(self.id),
             "files": self.files,
-            "counts": {
-                "components": len(self.components),
-                "citations": self.citations,
-                "diagrams": self.diagrams,
-            },
+            "counts": self.counts,
             "status": self.status,
             "problems": self.problems,
         }
+
+    def record(self) -> dict[str, Any]:
+        """What the build graph keeps of the page, to report it without building it."""
+        return {"files": self.files, "counts": self.counts, "cited": self.cited}
+
+    @classmethod
+    def reused(cls, module: Module, record: Mapping[str, Any]) -> PageReport:
+        return cls(
+            id=module.id,
+            title=module.title,
+            parent=module.parent,
+            children=list(module.children),
+            files=record["files"],
+            counts=record["counts"],
+            cited=record["cited"],
+            written=False,
+            recomputed=False,
+        )
 
 
 @dataclass(slots=True)
@@ -134,6 +208,8 @@ class BuildResult:
     viewer_written: bool | None
     viewer_problem: str | None
     timings: dict[str, float]
+    entry_points_recomputed: bool = True
+    viewer_recomputed: bool = True
 
     @property
     def verified(self) -> int:
@@ -143,9 +219,15 @@ class BuildResult:
     def unverified(self) -> list[PageReport]:
         return [page for page in self.pages if page.status != "verified"]
 
+    @property
+    def recomputed(self) -> list[str]:
+        """Ids of the pages computed again (their inputs changed, or they were new)."""
+        return [page.id for page in self.pages if page.recomputed]
+
     def summary(self) -> dict[str, Any]:
         """The ``--json`` output of ``cw build``."""
         artifacts = [p for p in self.files_written if p.startswith(ARTIFACTS_DIR + "/")]
+        written = sum(1 for page in self.pages if page.written)
         return {
             "output": str(self.output),
             "files": len(self.index.files),
@@ -153,17 +235,25 @@ class BuildResult:
             "catalog_written": self.index.catalog_written,
             "module_tree_written": self.module_tree_written,
             "pages": len(self.pages),
-            "pages_written": sum(1 for page in self.pages if page.written),
-            "pages_unchanged": sum(1 for page in self.pages if not page.written),
+            "pages_recomputed": len(self.recomputed),
+            "pages_rewritten": written,
+            "pages_written": written,
+            "pages_unchanged": len(self.pages) - written,
             "pages_removed": sum(1 for p in self.files_removed if p.startswith(PAGES_DIR + "/")),
             "artifacts_written": len(artifacts),
             "artifacts_unchanged": sum(
                 1 for p in self.files_unchanged if p.startswith(ARTIFACTS_DIR + "/")
             ),
+            "recomputed": {
+                "files_parsed": self.index.files_parsed,
+                "entry_points": self.entry_points_recomputed,
+                "pages": self.recomputed,
+                "viewer": self.viewer_recomputed,
+            },
             "verified": self.verified,
             "unverified": len(self.unverified),
             "unverified_pages": {page.id: page.problems for page in self.unverified},
-            "components": sum(len(page.components) for page in self.pages),
+            "components": sum(page.counts["components"] for page in self.pages),
             "citations": sum(page.citations for page in self.pages),
             "diagrams": sum(page.diagrams for page in self.pages),
             "manifest_written": self.manifest_written,
@@ -181,28 +271,53 @@ def build_wiki(
     tree: ModuleTree | None = None,
     progress: ProgressCallback | None = None,
     diagram_checker: DiagramChecker | None = None,
+    wait: float = 0.0,
 ) -> BuildResult:
     """Build the wiki of ``repo`` into ``output`` (default ``<repo>/.cocowiki``).
 
     ``tree`` replaces planning (tests, or a tree edited by hand); ``diagram_checker``
-    replaces the build's own mermaid process (to share one across builds).
-    Raises :class:`BuildError` when the repository or output cannot be used.
+    replaces the build's own mermaid process (to share one across builds); ``wait`` is
+    how long to wait for another build of the same output to finish.
+    Raises :class:`BuildError` when the repository or output cannot be used, and
+    :class:`BuildBusy` when another build holds the output longer than ``wait``.
     """
-    started = time.perf_counter()
-    config = config or BuildConfig()
-    report = progress or _no_progress
-    timings: dict[str, float] = {}
+    repo = Path(repo).expanduser()
+    if not repo.exists():
+        raise BuildError(f"repository path does not exist: {repo}")
+    if not repo.is_dir():
+        raise BuildError(f"repository path is not a directory: {repo}")
     output = output_dir(repo, output).resolve()
-    if output == repo.resolve():
+    repo = repo.resolve()
+    if output == repo:
         raise BuildError(
             f"the output directory is the repository itself ({output}); "
             "use a subdirectory such as .cocowiki"
         )
     try:
+        with build_lock(output, wait):
+            return _build(repo, output, config or BuildConfig(), tree, progress, diagram_checker)
+    except OutputBusy as exc:
+        raise BuildBusy(str(exc)) from exc
+
+
+def _build(
+    repo: Path,
+    output: Path,
+    config: BuildConfig,
+    tree: ModuleTree | None,
+    progress: ProgressCallback | None,
+    diagram_checker: DiagramChecker | None,
+) -> BuildResult:
+    started = time.perf_counter()
+    report = progress or _no_progress
+    timings: dict[str, float] = {}
+    catalog = catalog_path(output)
+    previous_graph = load_graph(catalog)
+    remove_leftovers([manifest_path(output), output / VIEWER_FILE])
+    try:
         index = index_repository(repo, output, config.index, progress)
     except IndexingError as exc:
         raise BuildError(str(exc)) from exc
-    repo = repo.resolve()
     timings["index"] = time.perf_counter() - started
 
     mark = time.perf_counter()
@@ -225,36 +340,65 @@ def build_wiki(
     )
     mark = time.perf_counter()
     store = OutputStore(output)
-    facts = RepositoryFacts.build(repo, output, index, tree)
+    graph = GraphStore.open(catalog, previous_graph)
     try:
-        pages, parse_problems = tiffany.run(
-            _build_pages, facts, store, report, diagram_checker, _diagrams_parsed(previous)
+        state = {
+            "index": read_meta(catalog).get("fingerprint", ""),
+            "tree": tree_digest(tree),
+            "tool": tool_digest(repo, output, code_digest(_BUILD_CODE)),
+        }
+        facts = RepositoryFacts.build(repo, output, index, tree)
+        inputs = Inputs(facts, state["tool"], state["index"], _stable_kinds(graph, state))
+        track(facts, inputs)
+        entry_points, entry_points_recomputed = _entry_points(facts, inputs, graph)
+        try:
+            pages, parse_problems = tiffany.run(
+                _build_pages,
+                tree,
+                facts,
+                inputs,
+                graph,
+                store,
+                report,
+                diagram_checker,
+                _diagrams_parsed(previous),
+                entry_points,
+            )
+        except SourceError as exc:
+            raise BuildError(
+                f"{exc}: the repository changed during the build; run `cw build` again"
+            ) from exc
+        timings["pages"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        report("verify", 0, 1)
+        recomputed = [page for page in pages if page.recomputed]
+        reader = SourceReader(repo)
+        for page in recomputed:
+            evidence = evidence_problems(reader, page.sections, tree.modules)
+            page.problems = parse_problems.get(page.id, []) + evidence
+        graph.put_all({page_node(p.id): _page_node(p, inputs, store) for p in recomputed})
+        report("verify", 1, 1)
+        timings["verify"] = time.perf_counter() - mark
+
+        removed = store.prune() if may_prune else []
+        timings["total"] = time.perf_counter() - started
+        manifest = build_manifest(
+            repo, output, index, tree.root, [p.manifest_entry() for p in pages], timings
         )
-    except SourceError as exc:
-        raise BuildError(
-            f"{exc}: the repository changed during the build; run `cw build` again"
-        ) from exc
-    timings["pages"] = time.perf_counter() - mark
+        manifest_written = write_manifest(output, manifest)
 
-    mark = time.perf_counter()
-    report("verify", 0, 1)
-    reader = SourceReader(repo)
-    for page in pages:
-        evidence = evidence_problems(reader, page.sections, tree.modules)
-        page.problems = parse_problems.get(page.id, []) + evidence
-    report("verify", 1, 1)
-    timings["verify"] = time.perf_counter() - mark
-
-    removed = store.prune() if may_prune else []
-    timings["total"] = time.perf_counter() - started
-    manifest = build_manifest(
-        repo, output, index, tree.root, [p.manifest_entry() for p in pages], timings
-    )
-    manifest_written = write_manifest(output, manifest)
-
-    mark = time.perf_counter()
-    viewer_written, viewer_problem = _write_viewer(output, repo)
-    timings["viewer"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        viewer_written, viewer_problem, viewer_recomputed = _viewer(
+            output, repo, graph, inputs, pages, manifest
+        )
+        timings["viewer"] = time.perf_counter() - mark
+        graph.keep_only(
+            [page_node(m.id) for m in tree] + [ENTRY_POINTS_NODE, VIEWER_NODE, STATE_NODE]
+        )
+        graph.put(STATE_NODE, Node(state, {}))
+    finally:
+        graph.close()
     timings["total"] = time.perf_counter() - started
     return BuildResult(
         output=output,
@@ -268,7 +412,66 @@ def build_wiki(
         viewer_written=viewer_written,
         viewer_problem=viewer_problem,
         timings=timings,
+        entry_points_recomputed=entry_points_recomputed,
+        viewer_recomputed=viewer_recomputed,
     )
+
+
+def _stable_kinds(graph: GraphStore, state: dict[str, str]) -> frozenset[str]:
+    """Kinds of inputs known unchanged: those of the index (and of the tree) when the last
+    complete build ran on the same index (and tree) with the same tool.
+
+    Any other state is forgotten first, so nodes this build records are never taken for
+    nodes of the state it replaces, even if the build is killed.
+    """
+    before = graph.previous.get(STATE_NODE)
+    if before is None or before.inputs != state:
+        graph.drop(STATE_NODE)
+    if before is None or before.inputs.get("tool") != state["tool"]:
+        return frozenset()
+    if before.inputs.get("index") != state["index"]:
+        return frozenset()
+    if before.inputs.get("tree") != state["tree"]:
+        return INDEX_KINDS
+    return INDEX_KINDS | TREE_KINDS
+
+
+def _entry_points(
+    facts: RepositoryFacts, inputs: Inputs, graph: GraphStore
+) -> tuple[list[EntryPoint], bool]:
+    """The repository's entry points, and whether they were searched again (a node over
+    the index and the files the search reads)."""
+    node = graph.previous.get(ENTRY_POINTS_NODE)
+    if node is not None and not any(inputs.changed(node.inputs)):
+        found = [EntryPoint.model_validate(e) for e in node.record["entry_points"]]
+        inputs.entry_points = found
+        return found, False
+    with inputs.recording() as keys:
+        found = find_entry_points(facts)
+    keys.update(dict.fromkeys(["index:", "tool:"]))
+    record = {"entry_points": [e.model_dump(mode="json") for e in found]}
+    graph.put(ENTRY_POINTS_NODE, Node(inputs.digests(keys), record))
+    inputs.entry_points = found
+    return found, True
+
+
+def _own_inputs(module: Module) -> list[str]:
+    """Inputs of a page it does not look up through the facts: its module, its entry
+    points, the tool, and (for the overview) the repository's languages and sizes."""
+    own = [f"module:{module.id}", f"entry_points:{module.id}", "tool:"]
+    return own + (["languages:"] if module.parent is None else [])
+
+
+def _page_node(page: PageReport, inputs: Inputs, store: OutputStore) -> Node:
+    """A page built in this run, as the graph keeps it: what it read, what it made."""
+    written = {relative: store.digests[relative] for relative in node_files(page.id)}
+    record = {
+        **page.record(),
+        "summary": inputs.summaries[page.id],
+        "problems": page.problems,
+        "outputs": NodeOutputs.of(store.root, written).files,
+    }
+    return Node(inputs.recorded[page.id], record)
 
 
 def _diagrams_parsed(manifest: dict[str, Any] | None) -> set[str]:
@@ -286,23 +489,53 @@ def _no_progress(phase: str, done: int, total: int) -> None:
     return None
 
 
+class _Notebooks(TrackedDict[ModuleNotebook]):
+    """The notebooks of the pages built so far; a page that was not built again (its
+    inputs did not change) has its notebook read from its artifact when a parent needs it."""
+
+    def __init__(self, inputs: Inputs, output: Path) -> None:
+        super().__init__({}, inputs, "notebook")
+        self.output = output
+
+    def __missing__(self, module_id: str) -> ModuleNotebook:
+        path = self.output / artifact_path("notebooks", module_id)
+        notebook = ModuleNotebook.model_validate_json(path.read_bytes())
+        self[module_id] = notebook
+        return notebook
+
+
+def _reuse(
+    module: Module, node: Node | None, inputs: Inputs, store: OutputStore
+) -> PageReport | None:
+    """The page as the last build left it, when none of its inputs changed, it was
+    verified, and its files are still as written; else None (it must be built)."""
+    if node is None or next(staleness(node, inputs, store.root), None) is not None:
+        return None
+    store.keep(list(node.record["outputs"]))
+    inputs.summaries[module.id] = node.record["summary"]
+    return PageReport.reused(module, node.record)
+
+
 async def _build_pages(
+    tree: ModuleTree,
     facts: RepositoryFacts,
+    inputs: Inputs,
+    graph: GraphStore,
     store: OutputStore,
     report: ProgressCallback,
     checker: DiagramChecker | None,
     parsed_before: set[str],
+    entry_points: list[EntryPoint],
 ) -> tuple[list[PageReport], dict[str, list[str]]]:
     """One task per module, each started when all its children are done, and one task
     checking each finished page's diagrams meanwhile (node works while Python writes).
 
-    A page in ``parsed_before`` whose Markdown is unchanged has the same diagrams that
-    parsed last time, so they are not sent to the parser again.
+    A page whose inputs did not change is taken as it is (:func:`_reuse`). A page in
+    ``parsed_before`` whose Markdown is unchanged has the same diagrams that parsed last
+    time, so they are not sent to the parser again.
     """
-    tree = facts.tree
-    entry_points = find_entry_points(facts)
     done = {module.id: tiffany.Event() for module in tree}
-    notebooks: dict[str, ModuleNotebook] = {}
+    notebooks = _Notebooks(inputs, store.root)
     reports: dict[str, PageReport] = {}
     diagrams: tiffany.Channel[tuple[str, list[str]]] = tiffany.Channel(len(tree))
     problems: dict[str, list[str]] = {}
@@ -311,11 +544,17 @@ async def _build_pages(
     async def build(module: Module) -> None:
         for child in module.children:
             await done[child].wait()
-        notebook, page = build_page(facts, module, entry_points, notebooks, store)
-        notebooks[module.id] = notebook
+        page = _reuse(module, graph.previous.get(page_node(module.id)), inputs, store)
+        if page is None:
+            with inputs.recording() as keys:
+                notebook, page = build_page(facts, module, entry_points, notebooks, store)
+            keys.update(dict.fromkeys(_own_inputs(module)))
+            notebooks[module.id] = notebook
+            inputs.summaries[module.id] = summary_digest(notebook.title, notebook.summary)
+            inputs.recorded[module.id] = inputs.digests(keys)
         reports[module.id] = page
         done[module.id].set()
-        if page.written or module.id not in parsed_before:
+        if page.recomputed and (page.written or module.id not in parsed_before):
             await diagrams.send((module.id, page_diagrams(page.sections)))
         report("pages", len(reports), len(tree))
 
@@ -346,16 +585,17 @@ async def _check_diagrams(
     checker: DiagramChecker | None,
     problems: dict[str, list[str]],
 ) -> None:
-    """Check each page's diagrams in a worker thread, with one mermaid process for all."""
+    """Check each page's diagrams in a worker thread, with one mermaid process for all,
+    started when the first page comes (a build that recomputes no page starts none)."""
     owned: MermaidChecker | None = None
-    if checker is None:
-        try:
-            owned = await tiffany.to_thread(MermaidChecker)
-            checker = owned.check
-        except (MermaidUnavailable, MermaidCheckerFailed) as exc:
-            checker = unavailable(exc)
     try:
         async for page, texts in pages:
+            if checker is None:
+                try:
+                    owned = await tiffany.to_thread(MermaidChecker)
+                    checker = owned.check
+                except (MermaidUnavailable, MermaidCheckerFailed) as exc:
+                    checker = unavailable(exc)
             problems[page] = await tiffany.to_thread(diagram_problems, texts, checker)
     finally:
         if owned is not None:
@@ -383,7 +623,7 @@ def build_page(
     facts: RepositoryFacts,
     module: Module,
     entry_points: list[EntryPoint],
-    notebooks: dict[str, ModuleNotebook],
+    notebooks: Mapping[str, ModuleNotebook],
     store: OutputStore,
 ) -> tuple[ModuleNotebook, PageReport]:
     """Every artifact of one module and its page, written; its notebook and report."""
@@ -399,15 +639,77 @@ def build_page(
         "sections", SectionsArtifact(module=module.id, title=module.title, sections=sections)
     )
     written = store.page(module.id, render_page(sections))
+    citations = {c for section in sections for c in section.citations}
     return notebook, PageReport(
         id=module.id,
         title=module.title,
         parent=module.parent,
         children=list(module.children),
         files=[{"path": f.path, "digest": f.digest, "lines": f.lines} for f in dossier.files],
-        sections=sections,
+        counts={
+            "components": sum(len(section.components) for section in sections),
+            "citations": len(citations),
+            "diagrams": sum(len(section.diagrams) for section in sections),
+        },
+        cited=sorted({c.path for c in citations}),
         written=written,
+        sections=sections,
     )
+
+
+def _viewer(
+    output: Path,
+    repo: Path,
+    graph: GraphStore,
+    inputs: Inputs,
+    pages: list[PageReport],
+    manifest: dict[str, Any],
+) -> tuple[bool | None, str | None, bool]:
+    """Render ``index.html`` unless nothing it shows changed: the manifest (but its
+    timings), the pages, the catalog, the cited files and the viewer's own code.
+
+    Returns (written, problem, recomputed).
+    """
+    cited = sorted({path for page in pages for path in page.cited})
+    digest = digest_of(
+        (
+            json.dumps(without_timings(manifest), sort_keys=True),
+            [(page.id, _page_digest(output, page.id)) for page in pages],
+            inputs.index_fingerprint,
+            [(path, inputs.file_digest(path)) for path in cited],
+            code_digest(_VIEWER_CODE),
+            _mermaid_state(),
+        )
+    )
+    node = graph.previous.get(VIEWER_NODE)
+    unchanged = node is not None and node.inputs.get("viewer") == digest
+    if node is not None and unchanged and NodeOutputs(node.record["outputs"]).intact(output):
+        return False, None, False
+    written, problem = _write_viewer(output, repo)
+    if written is None:
+        graph.drop(VIEWER_NODE)
+        return written, problem, True
+    html = output / VIEWER_FILE
+    outputs = NodeOutputs.of(output, {html.name: hashlib.sha256(html.read_bytes()).hexdigest()})
+    graph.put(VIEWER_NODE, Node({"viewer": digest}, {"outputs": outputs.files}))
+    return written, problem, True
+
+
+def _page_digest(output: Path, module_id: str) -> str:
+    """The digest of a page's Markdown as it is on disk now."""
+    try:
+        return hashlib.sha256((output / page_path(module_id)).read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _mermaid_state() -> str:
+    """Which mermaid the viewer would embed (its package's place and version file)."""
+    try:
+        package = find_node_modules() / "mermaid" / "package.json"
+        return f"{package}:{package.stat().st_mtime_ns}:{package.stat().st_size}"
+    except (MermaidUnavailable, OSError) as exc:
+        return f"unavailable: {exc}"
 
 
 def _write_viewer(output: Path, repo: Path) -> tuple[bool | None, str | None]:

@@ -3,7 +3,8 @@
 It reads ``config.toml`` from the output directory (see ``cw init``), shows a progress
 bar on a terminal, prints a summary (or JSON with ``--json``), and turns bad input into a
 one-line message and exit status 2. With ``--strict`` a build that leaves any page
-unverified exits with status 1.
+unverified exits with status 1. When another build is writing the same output, it waits
+up to ``wait`` seconds (``--wait``), then exits with status 2 and says so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def run_build_command(
     *,
     as_json: bool = False,
     strict: bool = False,
+    wait: float = 0.0,
     config: BuildConfig | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -40,7 +42,7 @@ def run_build_command(
         if config is None:
             config = load_build_config(output_path)
         with terminal_progress(as_json, err) as update:
-            result = build_wiki(repo_path, output_path, config, progress=update)
+            result = build_wiki(repo_path, output_path, config, progress=update, wait=wait)
     except (BuildError, ConfigError) as exc:
         return report_error("build", str(exc), as_json, out, err)
     except OSError as exc:
@@ -70,7 +72,8 @@ def format_summary(result: BuildResult) -> str:
         f"index: {summary['files']} files ({summary['lines']} lines), "
         f"catalog {'written' if summary['catalog_written'] else 'unchanged'}",
         f"pages: {summary['pages']} ({summary['pages_written']} written, "
-        f"{summary['pages_unchanged']} unchanged, {summary['pages_removed']} removed); "
+        f"{summary['pages_unchanged']} unchanged, {summary['pages_removed']} removed), "
+        f"{summary['pages_recomputed']} recomputed; "
         f"artifacts {summary['artifacts_written']} written, "
         f"{summary['artifacts_unchanged']} unchanged",
         f"verified {summary['verified']}, unverified {summary['unverified']}; "

@@ -273,15 +273,20 @@ class Explorer:
 
     def execute(self, footprint: Footprint) -> str:
         """Run a recorded footprint's query again; its fingerprint now."""
+        return self.rerun(footprint).fingerprint
+
+    def rerun(self, footprint: Footprint) -> Footprint:
+        """Run a recorded footprint's query again; the footprint it leaves now (same
+        query, the fingerprint and match count of today's result)."""
         if isinstance(footprint, ReadFootprint):
-            return self._read_print(footprint.path, footprint.start, footprint.end)
+            return self.read(footprint.path, footprint.start, footprint.end)[1]
         if isinstance(footprint, GlobFootprint):
-            return self.glob(footprint.pattern)[1].fingerprint
+            return self.glob(footprint.pattern)[1]
         if isinstance(footprint, GrepFootprint):
-            return self.grep(footprint.regex, footprint.paths)[1].fingerprint
+            return self.grep(footprint.regex, footprint.paths)[1]
         if isinstance(footprint, SymbolLookupFootprint):
-            return self.symbol_lookup(footprint.name)[1].fingerprint
-        return self.graph_lookup(footprint.node, footprint.direction, footprint.kind)[1].fingerprint
+            return self.symbol_lookup(footprint.name)[1]
+        return self.graph_lookup(footprint.node, footprint.direction, footprint.kind)[1]
 
 
 def target_of(ref: Reference) -> str:

@@ -12,15 +12,26 @@ Every file goes through :func:`tiffany.atomic.write_if_changed`, so a clean reru
 no mtime. After a build, files in these folders that the build did not produce (a page
 whose module is gone) are removed, but only ``.md``/``.json`` files, and only in an
 output directory that holds a cocowiki wiki (or that this build started empty).
+
+One build writes an output directory at a time: :func:`build_lock` holds an advisory
+``flock`` on ``<output>/.lock`` for the whole build, so a second build waits (up to a
+bound) or stops with :class:`OutputBusy`, and never interleaves its writes. Under the
+lock, the temporary files a killed build may have left are removed
+(:func:`remove_leftovers`, :meth:`OutputStore.prune`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tiffany.atomic import write_if_changed
+from tiffany.atomic import temporaries_of, write_if_changed
 
 from .artifacts import Artifact
 
@@ -28,6 +39,12 @@ PAGES_DIR = "pages"
 ARTIFACTS_DIR = "artifacts"
 ARTIFACT_KINDS = ("dossiers", "research", "notebooks", "sections")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+LOCK_NAME = ".lock"
+_LOCK_POLL_SECONDS = 0.05
+
+
+class OutputBusy(Exception):
+    """Another build holds the output directory's lock."""
 
 
 class UnsafeName(ValueError):
@@ -47,11 +64,18 @@ class OutputStore:
     root: Path
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
 
     def write(self, relative: str, text: str) -> bool:
-        changed = write_if_changed(self.root / relative, text)
+        data = text.encode("utf-8")
+        changed = write_if_changed(self.root / relative, data)
         (self.written if changed else self.unchanged).append(relative)
+        self.digests[relative] = hashlib.sha256(data).hexdigest()
         return changed
+
+    def keep(self, relatives: list[str]) -> None:
+        """Files a node left as they were (its inputs did not change): not to be pruned."""
+        self.unchanged.extend(relatives)
 
     def page(self, module: str, markdown: str) -> bool:
         return self.write(page_path(module), markdown)
@@ -73,9 +97,51 @@ class OutputStore:
                     if relative not in produced:
                         path.unlink()
                         removed.append(relative)
+                elif path.is_file() and path.name.startswith(".") and path.suffix == ".tmp":
+                    path.unlink()  # left by a build that was killed mid-write
                 elif path.is_dir() and not any(path.iterdir()):
                     path.rmdir()
         return sorted(removed)
+
+
+@contextlib.contextmanager
+def build_lock(output: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold ``<output>/.lock`` for a build; wait up to ``wait`` seconds for another build
+    to finish, then raise :class:`OutputBusy`.
+
+    The lock is released by the kernel when its process dies, so a killed build never
+    leaves the output locked.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    with open(output / LOCK_NAME, "a+b") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputBusy(
+                        f"another `cw build` is writing {output}; wait for it to finish "
+                        "(or pass --wait SECONDS)"
+                    ) from None
+                time.sleep(_LOCK_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def remove_leftovers(files: list[Path]) -> None:
+    """Remove the temporaries a killed build left beside ``files`` (under the lock)."""
+    for path in files:
+        for leftover in temporaries_of(path):
+            leftover.unlink(missing_ok=True)
+
+
+def node_files(module: str) -> list[str]:
+    """Every file the build writes for one module: its artifacts and its page."""
+    return [artifact_path(kind, module) for kind in ARTIFACT_KINDS] + [page_path(module)]
 
 
 def page_path(module: str) -> str:

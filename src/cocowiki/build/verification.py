@@ -27,14 +27,21 @@ DiagramChecker = Callable[[Sequence[str]], list[str | None]]
 
 def citation_problem(reader: SourceReader, citation: Citation) -> str | None:
     """Why ``citation`` does not resolve to the lines it pinned, or None when it does."""
+    fault = citation_fault(reader, citation)
+    return None if fault is None else f"citation {citation.label}: {fault}"
+
+
+def citation_fault(reader: SourceReader, citation: Citation) -> str | None:
+    """What broke a citation (its file, its line range or its text), or None when nothing
+    did; the reason alone, for a report that shows the citation beside it."""
     try:
         lines = reader.lines(citation.path)
     except SourceError as exc:
-        return f"citation {citation.label}: {exc}"
+        return str(exc).removeprefix(f"{citation.path}: ")
     if citation.start < 1 or citation.end < citation.start or citation.end > len(lines):
-        return f"citation {citation.label}: the file has {len(lines)} lines"
+        return f"the file has {len(lines)} lines"
     if span_digest(lines, citation.start, citation.end) != citation.digest:
-        return f"citation {citation.label}: the cited lines changed"
+        return "the cited lines changed"
     return None
 
 

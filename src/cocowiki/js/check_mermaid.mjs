@@ -3,7 +3,8 @@
 // Usage: node check_mermaid.mjs NODE_MODULES_DIR
 // Reads one JSON object per line on stdin, {"text": "<diagram source>"}, and answers each
 // with one JSON line on stdout, {"error": null} when the diagram parses or
-// {"error": "<parser message>"} when it does not. The first line written is
+// {"error": "<parser message>"} when it does not. A batch, {"texts": [...]}, is answered
+// with one line, {"errors": [null | "<parser message>", ...]}, in the same order. The first line written is
 // {"ready": true, "version": "..."} once mermaid has loaded, or {"fatal": "..."} when it
 // cannot load. Mermaid needs a DOM even to parse (DOMPurify hooks), so jsdom provides one.
 import { createRequire } from "node:module";
@@ -51,19 +52,29 @@ async function main() {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line.trim()) continue;
-    let text;
+    let request;
     try {
-      text = JSON.parse(line).text;
+      request = JSON.parse(line);
     } catch (error) {
       write({ error: `cocowiki: malformed request line: ${messageOf(error)}` });
       continue;
     }
-    try {
-      await loaded.mermaid.parse(text);
-      write({ error: null });
-    } catch (error) {
-      write({ error: messageOf(error) });
+    if (Array.isArray(request.texts)) {
+      const errors = [];
+      for (const text of request.texts) errors.push(await parseError(loaded.mermaid, text));
+      write({ errors });
+    } else {
+      write({ error: await parseError(loaded.mermaid, request.text) });
     }
+  }
+}
+
+async function parseError(mermaid, text) {
+  try {
+    await mermaid.parse(text);
+    return null;
+  } catch (error) {
+    return messageOf(error);
   }
 }
 

@@ -1,0 +1,293 @@
+"""``cw explain-dirty PAGE``: why a page would be built again, from the changed files on.
+
+The build graph (:mod:`.graph`) keeps, for each page, the digest of every input it read.
+This module works out the current digests the way the next build would, without
+writing to the wiki: the index is brought up to date in a temporary copy of the catalog
+(only the changed files are parsed), the module tree is planned again, and each input
+of the page (and of its sub-pages, since a parent reads its children's summaries) is
+compared. Each changed input is reported as a chain: the source files that changed, the
+node of the graph they changed, the page. A page none of whose inputs changed is
+"clean"; one whose only changed inputs are sub-pages that will be rebuilt "depends": it
+is rebuilt only if one of their summaries changes (which only building them tells).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..config import ConfigError
+from ..console import EXIT_OK, report_error
+from ..index import IndexingError, IndexResult, index_repository
+from ..index.store import catalog_path, load_file_keys
+from ..paths import output_dir
+from ..plan import plan_modules
+from ..plan.model import Module, ModuleTree
+from .builder import _BUILD_CODE, BuildConfig
+from .command import load_build_config
+from .entrypoints import find_entry_points
+from .facts import RepositoryFacts
+from .graph import (
+    NEVER_BUILT,
+    OUTPUTS_CHANGED,
+    UNVERIFIED,
+    Inputs,
+    Node,
+    code_digest,
+    load_graph,
+    page_node,
+    staleness,
+    tool_digest,
+)
+
+#: Page ids named in the message for an unknown page.
+LISTED_PAGES = 12
+
+
+class ExplainError(Exception):
+    """The question cannot be answered (no wiki, unknown page); the message says why."""
+
+
+@dataclass(slots=True)
+class Reason:
+    """One changed input of a page: the chain from changed files to the page."""
+
+    input: str
+    node: str
+    files: list[str]
+    chain: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"input": self.input, "node": self.node, "files": self.files, "chain": self.chain}
+
+
+@dataclass(slots=True)
+class Explanation:
+    """Whether a page is clean, and if not, every reason it would be built again."""
+
+    page: str
+    status: str  # "clean", "dirty" or "depends" (on the summaries of rebuilt sub-pages)
+    changed_files: list[str]
+    reasons: list[Reason] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "status": self.status,
+            "changed_files": self.changed_files,
+            "reasons": [reason.as_json() for reason in self.reasons],
+        }
+
+    def text(self) -> str:
+        if self.status == "clean":
+            return f"{self.page}: clean\n"
+        lines = [f"{self.page}: {_STATUS_TEXT[self.status]}"]
+        for reason in self.reasons:
+            lines.append("  " + " -> ".join(reason.chain))
+        return "\n".join(lines) + "\n"
+
+
+def run_explain_dirty_command(
+    repo: Path | None,
+    output: Path | None,
+    page: str,
+    *,
+    as_json: bool = False,
+    config: BuildConfig | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Print why ``page`` would be rebuilt (or ``clean``); exit 2 on bad input.
+
+    ``config`` defaults to the output's ``config.toml``, as for ``cw build``.
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    repo_path = repo if repo is not None else Path.cwd()
+    try:
+        output_path = output_dir(repo_path, output)
+        settings = config or load_build_config(output_path)
+        explanation = explain_dirty(repo_path, output_path, page, settings)
+    except (ExplainError, ConfigError, IndexingError) as exc:
+        return report_error("explain-dirty", str(exc), as_json, out, err)
+    if as_json:
+        out.write(json.dumps(explanation.as_json(), sort_keys=True) + "\n")
+    else:
+        out.write(explanation.text())
+    return EXIT_OK
+
+
+def explain_dirty(repo: Path, output: Path, page: str, config: BuildConfig) -> Explanation:
+    """Why ``page`` of the wiki in ``output`` would be built again from ``repo`` now."""
+    repo = repo.resolve()
+    output = output.resolve()
+    catalog = catalog_path(output)
+    nodes = load_graph(catalog)
+    pages = sorted(name.removeprefix("page:") for name in nodes if name.startswith("page:"))
+    if not pages:
+        raise ExplainError(f"no wiki has been built in {output}: run `cw build` first")
+    if page not in pages:
+        shown = ", ".join(pages[:LISTED_PAGES])
+        more = f" and {len(pages) - LISTED_PAGES} more" if len(pages) > LISTED_PAGES else ""
+        raise ExplainError(
+            f"no page {page!r} in {output}; its pages are {shown}{more} (see manifest.json)"
+        )
+    before = {path: digest for path, (digest, _name) in load_file_keys(catalog).items()}
+    index = _current_index(repo, output, config)
+    tree = plan_modules(index, config.plan)
+    facts = RepositoryFacts.build(repo, output, index, tree)
+    inputs = Inputs(facts, tool_digest(repo, output, code_digest(_BUILD_CODE)), "")
+    inputs.entry_points = find_entry_points(facts)
+    changed = _changed_files(before, index)
+    explainer = _Explainer(nodes, inputs, output, changed, index)
+    for module in _subtree_order(tree, page):
+        reasons = explainer.reasons(module)
+        if module.id == page:
+            return Explanation(page, _status(reasons), changed, reasons)
+    # the page is gone from the module tree: the next build removes it
+    gone = Reason("module:" + page, "module tree", changed, [*changed[:5], "module tree", page])
+    return Explanation(page, "dirty", changed, [gone])
+
+
+def _current_index(repo: Path, output: Path, config: BuildConfig) -> IndexResult:
+    """The index as the next build will see it, made in a copy of the catalog (so only
+    changed files are parsed, and the wiki is not touched). The output folder, when it is
+    in the repository, is left out as the build leaves it out."""
+    settings = config.index
+    inside = output.relative_to(repo).as_posix() if output.is_relative_to(repo) else None
+    if inside:
+        settings = replace(settings, exclude=(*settings.exclude, f"{inside}/*"))
+    with tempfile.TemporaryDirectory(prefix="cw-explain-") as scratch:
+        shutil.copyfile(catalog_path(output), catalog_path(Path(scratch)))
+        index = index_repository(repo, Path(scratch), settings)
+    if inside:
+        index.exclusions = [e for e in index.exclusions if not e.path.startswith(inside + "/")]
+    return index
+
+
+_STATUS_TEXT = {
+    "dirty": "dirty",
+    "depends": "clean unless the summary of a rebuilt sub-page changes",
+}
+
+
+def _status(reasons: list[Reason]) -> str:
+    if not reasons:
+        return "clean"
+    if all(reason.input.startswith("notebook:") for reason in reasons):
+        return "depends"
+    return "dirty"
+
+
+def _changed_files(before: dict[str, str], index: IndexResult) -> list[str]:
+    now = {source.path: source.digest for source in index.files}
+    return sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
+
+
+def _subtree_order(tree: ModuleTree, page: str) -> list[Module]:
+    """The page and its descendants, children first (empty when the page is gone)."""
+    if page not in tree.modules:
+        return []
+    order: list[Module] = []
+
+    def visit(module_id: str) -> None:
+        for child in tree[module_id].children:
+            visit(child)
+        order.append(tree[module_id])
+
+    visit(page)
+    return order
+
+
+@dataclass(slots=True)
+class _Explainer:
+    """Turns the stale inputs of pages into chains from the changed files."""
+
+    nodes: dict[str, Node]
+    inputs: Inputs
+    output: Path
+    changed: list[str]
+    index: IndexResult
+
+    def reasons(self, module: Module) -> list[Reason]:
+        """Every reason the module's page is stale; a clean page's summary is known."""
+        node = self.nodes.get(page_node(module.id))
+        keys = list(staleness(node, self.inputs, self.output))
+        if not keys and node is not None:
+            self.inputs.summaries[module.id] = node.record["summary"]
+        return [self._reason(module.id, key) for key in keys]
+
+    def _reason(self, page: str, key: str) -> Reason:
+        if key in (NEVER_BUILT, UNVERIFIED, OUTPUTS_CHANGED):
+            return Reason(key, "page", [], [f"page {page}: {key}"])
+        kind, _, argument = key.partition(":")
+        if kind == "notebook":
+            node = f"summary of page {argument} (rebuilt, its summary may change)"
+            return Reason(key, node, [], [f"page {argument}", node, f"page {page}"])
+        if kind == "tool":
+            node = "cocowiki itself (its version, code or output place changed)"
+            return Reason(key, node, [], [node, f"page {page}"])
+        files = self._files_behind(kind, argument)
+        node = _describe(kind, argument)
+        parses = [f"parse of {path}" for path in files if path in self.changed][:3]
+        return Reason(key, node, files, [*files[:5], *parses, node, f"page {page}"])
+
+    def _files_behind(self, kind: str, argument: str) -> list[str]:
+        """The changed files an input depends on (all of them when that is not known)."""
+        if kind == "file":
+            return [argument]
+        path = _path_of(kind, argument)
+        if path is not None and path in self.changed:
+            return [path]
+        if kind == "refs_into_file":
+            referring = {ref.path for ref in self.index.references if ref.target_path == argument}
+            found = sorted(referring & set(self.changed))
+            if found:
+                return found
+        return list(self.changed)
+
+
+def _path_of(kind: str, argument: str) -> str | None:
+    """The file an input is about, when it is about one."""
+    if kind in ("components", "children_of"):
+        return argument.split("#", 1)[0]
+    if kind == "explore":
+        tool, *arguments = json.loads(argument)
+        if tool in ("read", "graph_lookup"):
+            return str(arguments[0]).split("#", 1)[0]
+        return None
+    if kind.startswith("files") or kind.endswith("_file"):
+        return argument
+    return None
+
+
+_NODES = {
+    "files": "index entry of {}",
+    "components": "component {}",
+    "by_file": "components of {}",
+    "children_of": "members of {}",
+    "refs_from_file": "references from {}",
+    "refs_into_file": "references into {}",
+    "module_of_file": "module of {}",
+    "errors_by_file": "parse errors of {}",
+    "module": "module tree entry {}",
+    "modules": "module {} in the tree",
+    "entry_points": "entry points shown on {}",
+    "languages": "languages and sizes of the repository{}",
+    "index": "the index{}",
+}
+
+
+def _describe(kind: str, argument: str) -> str:
+    if kind == "explore":
+        tool, *arguments = json.loads(argument)
+        return f"research lookup {tool}({', '.join(map(str, arguments))})"
+    table, _, name = kind.partition(".")
+    if name:
+        return f"{name} of {argument} in the {'index' if table == 'files' else 'module tree'}"
+    return _NODES.get(kind, kind + " {}").format(argument)

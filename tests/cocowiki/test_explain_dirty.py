@@ -1,0 +1,108 @@
+"""``cw explain-dirty PAGE``: the chain from changed files to a page, and that it tells the
+truth: the pages it calls dirty are the ones the next build recomputes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from build_helpers import (
+    SMALL_PAGES,
+    build,
+    checker_fixture,  # noqa: F401 (the module's `checker` fixture)
+    file_times,
+    needs_mermaid,
+)
+from test_incremental import Shop, make_shop, shop_fixture  # noqa: F401
+
+from cocowiki.build.explain import explain_dirty, run_explain_dirty_command
+from cocowiki.mermaid import MermaidChecker
+
+pytestmark = needs_mermaid
+
+
+def explain(repo: Path, output: Path | None, page: str, *, as_json: bool) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = run_explain_dirty_command(
+        repo, output, page, as_json=as_json, config=SMALL_PAGES, stdout=out, stderr=err
+    )
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_a_built_page_is_clean_and_explaining_writes_nothing(
+    tmp_path: Path, checker: MermaidChecker
+) -> None:
+    repo = make_shop(tmp_path)
+    output = repo / ".cocowiki"  # the default place, so the command's defaults apply
+    build(repo, output, checker)
+    before = file_times(output)
+    assert explain(repo, None, "util", as_json=False) == (0, "util: clean\n", "")
+    status, out, _ = explain(repo, output, "overview", as_json=True)
+    assert status == 0
+    assert json.loads(out) == {
+        "page": "overview",
+        "status": "clean",
+        "changed_files": [],
+        "reasons": [],
+    }
+    assert file_times(output) == before
+
+
+def test_an_edit_is_traced_to_the_pages_the_next_build_recomputes(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    repo, output, first = shop
+    numbers = repo / "util" / "numbers.py"
+    numbers.write_text(numbers.read_text().replace("min(value, high)", "min(high, value)"))
+
+    status, out, _ = explain(repo, output, "util", as_json=False)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == "util: dirty"
+    chains = [line.strip() for line in lines[1:]]
+    assert "util/numbers.py -> parse of util/numbers.py -> file util/numbers.py -> page util" in (
+        chains
+    )
+    assert all(chain.endswith("-> page util") for chain in chains)
+    explained = {page.id: explain_dirty(repo, output, page.id, SMALL_PAGES) for page in first.pages}
+    assert explained["util"].changed_files == ["util/numbers.py"]
+    assert {r.input for r in explained["overview"].reasons} == {"notebook:util"}
+    assert explained["overview"].status == "depends"
+
+    recomputed = set(build(repo, output, checker).recomputed)
+    assert {page for page, e in explained.items() if e.status == "dirty"} == recomputed
+    assert all(e.status != "clean" for page, e in explained.items() if page in recomputed)
+    assert explain(repo, output, "util", as_json=False)[1] == "util: clean\n"
+
+
+def test_a_renamed_file_is_named_as_the_cause(shop: Shop) -> None:
+    repo, output, _ = shop
+    (repo / "report" / "render.py").rename(repo / "report" / "draw.py")
+    status, out, _ = explain(repo, output, "report", as_json=True)
+    report = json.loads(out)
+    assert status == 0 and report["status"] == "dirty"
+    assert report["changed_files"] == ["report/draw.py", "report/render.py"]
+    assert any(r["files"] == ["report/render.py"] for r in report["reasons"])
+    for reason in report["reasons"]:
+        assert reason["chain"][-1] == "page report"
+
+
+def test_an_unknown_page_or_no_wiki_is_an_error_with_a_hint(
+    tmp_path: Path, checker: MermaidChecker
+) -> None:
+    repo = make_shop(tmp_path)
+    output = tmp_path / "out"
+    status, out, err = explain(repo, output, "util", as_json=False)
+    assert (status, out) == (2, "")
+    assert (
+        err
+        == f"cw explain-dirty: error: no wiki has been built in {output}: run `cw build` first\n"
+    )
+    build(repo, output, checker)
+    status, out, err = explain(repo, output, "nope", as_json=False)
+    assert status == 2 and len(err.splitlines()) == 1
+    assert err.startswith("cw explain-dirty: error: no page 'nope' in ")
+    assert "overview" in err and "util" in err
+    status, out, _ = explain(repo, output, "nope", as_json=True)
+    assert status == 2 and json.loads(out)["error"].startswith("no page 'nope'")

@@ -1,0 +1,263 @@
+"""Incremental builds: what a rebuild recomputes, counted, and that it always ends where a
+build from scratch would.
+
+Every scenario edits a small repository (four packages, an entry point, a README),
+builds again into the same output, and checks two things: which pages were recomputed
+and rewritten (the counts ``cw build --json`` reports), and that the output is byte for
+byte what a fresh build of the edited repository produces.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from build_helpers import (
+    SMALL_PAGES,
+    build,
+    checker_fixture,  # noqa: F401 (the module's `checker` fixture)
+    file_times,
+    needs_mermaid,
+    sections_of,
+)
+
+from cocowiki.build import BuildConfig, BuildResult
+from cocowiki.index import IndexConfig
+from cocowiki.mermaid import MermaidChecker
+from cocowiki.plan import PlanConfig
+
+pytestmark = needs_mermaid
+
+SHOP = {
+    "README.md": "# Shop\n\nA tiny shop, to test incremental builds.\n",
+    "app.py": (
+        '"""The shop from the command line."""\n\nfrom shop.orders import Order\n\n\n'
+        "def main() -> None:\n    print(Order([3, 4]).total())\n\n\n"
+        'if __name__ == "__main__":\n    main()\n'
+    ),
+    "shop/__init__.py": '"""Orders and their prices."""\n',
+    "shop/orders.py": (
+        '"""Orders: lines of amounts."""\n\nfrom shop.pricing import price\n\n\n'
+        "class Order:\n"
+        '    """What a customer buys."""\n\n'
+        "    def __init__(self, amounts: list[int]) -> None:\n"
+        "        self.amounts = amounts\n\n"
+        "    def total(self) -> int:\n"
+        '        """The price of every line."""\n'
+        "        return sum(price(amount) for amount in self.amounts)\n"
+    ),
+    "shop/pricing.py": (
+        '"""Prices."""\n\nfrom util.numbers import clamp\n\n\n'
+        "def price(amount: int) -> int:\n"
+        '    """Twice the amount, never above 100."""\n'
+        "    return clamp(amount * 2, 0, 100)\n"
+    ),
+    "util/__init__.py": '"""Small helpers shared by the packages."""\n',
+    "util/numbers.py": (
+        '"""Numbers."""\n\n\n'
+        "def clamp(value: int, low: int, high: int) -> int:\n"
+        '    """``value`` kept between ``low`` and ``high``."""\n'
+        "    return max(low, min(value, high))\n"
+    ),
+    "util/text.py": (
+        '"""Text."""\n\n\n'
+        "def slug(text: str) -> str:\n"
+        '    """Lower case, words joined by dashes."""\n'
+        '    return "-".join(text.lower().split())\n'
+    ),
+    "report/__init__.py": '"""Reports on orders."""\n',
+    "report/render.py": (
+        '"""Rendering."""\n\nfrom util.text import slug\n\n\n'
+        "def render(name: str) -> str:\n"
+        '    """A report\'s file name."""\n'
+        '    return slug(name) + ".txt"\n'
+    ),
+}
+
+#: Files a fresh build and an incremental one may differ in: the catalog (a database file
+#: with the build graph), the viewer's render cache and the lock files.
+NOT_COMPARED = {"catalog.sqlite", ".viewer-cache.json", ".lock", ".index.lock"}
+
+
+Shop = tuple[Path, Path, BuildResult]
+
+
+@pytest.fixture(name="shop")
+def shop_fixture(tmp_path: Path, checker: MermaidChecker) -> Shop:
+    """The shop repository, built once into ``out``: (repo, output, first build)."""
+    repo = make_shop(tmp_path)
+    output = tmp_path / "out"
+    return repo, output, build(repo, output, checker)
+
+
+def make_shop(root: Path) -> Path:
+    repo = root / "repo"
+    for name, text in SHOP.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    return repo
+
+
+def citing(output: Path, path: str) -> set[str]:
+    """Pages whose evidence (the citations of their sections) includes ``path``."""
+    manifest = json.loads((output / "manifest.json").read_text())
+    return {
+        page["id"]
+        for page in manifest["pages"]
+        if any(c.path == path for s in sections_of(output, page["id"]) for c in s.citations)
+    }
+
+
+def rewritten(result: BuildResult) -> set[str]:
+    return {page.id for page in result.pages if page.written}
+
+
+def assert_same_as_fresh(
+    repo: Path, output: Path, checker: MermaidChecker, config: BuildConfig = SMALL_PAGES
+) -> None:
+    """The output equals, byte for byte, a build of the same tree into an empty folder."""
+    fresh = output.parent / "fresh"
+    build(repo, fresh, checker, config)
+    assert_same_output(output, fresh)
+
+
+def assert_same_output(one: Path, two: Path) -> None:
+    names = _names(one)
+    assert names == _names(two)
+    for name in names - {"manifest.json"}:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    assert _without_timings(one) == _without_timings(two)
+
+
+def _names(output: Path) -> set[str]:
+    return {
+        p.relative_to(output).as_posix()
+        for p in output.rglob("*")
+        if p.is_file() and p.name not in NOT_COMPARED
+    }
+
+
+def _without_timings(output: Path) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((output / "manifest.json").read_text())
+    manifest.pop("timings")
+    return manifest
+
+
+def test_a_clean_rerun_recomputes_nothing_and_writes_nothing(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    repo, output, first = shop
+    assert first.summary()["pages_recomputed"] == len(first.pages) >= 4
+    before = file_times(output)
+    second = build(repo, output, checker)
+    summary = second.summary()
+    assert summary["recomputed"] == {
+        "files_parsed": 0,
+        "entry_points": False,
+        "pages": [],
+        "viewer": False,
+    }
+    assert summary["pages_rewritten"] == summary["artifacts_written"] == 0
+    assert summary["pages_unchanged"] == len(second.pages) == len(first.pages)
+    assert summary["verified"] == len(second.pages)
+    assert file_times(output) == before  # the catalog and its graph included
+
+
+def test_an_edit_inside_a_function_recomputes_only_the_pages_citing_the_file(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    repo, output, first = shop
+    cited_by = citing(output, "util/numbers.py")
+    assert cited_by and len(cited_by) < len(first.pages)
+    numbers = repo / "util" / "numbers.py"
+    numbers.write_text(
+        numbers.read_text().replace("max(low, min(value, high))", "min(high, max(low, value))")
+    )
+
+    second = build(repo, output, checker)
+    summary = second.summary()
+    assert summary["recomputed"]["files_parsed"] == 1
+    assert set(second.recomputed) == cited_by
+    # the Markdown names lines, not their digests: only the artifacts pinning them change
+    assert rewritten(second) == set()
+    assert {Path(p).stem for p in second.files_written} == cited_by
+    # the parent was not recomputed: its child's summary did not change (early cutoff)
+    assert "overview" not in second.recomputed
+    assert summary["viewer_written"] is True  # it embeds the file's new text
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_a_child_whose_summary_changes_recomputes_its_parent(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    repo, output, _ = shop
+    (repo / "util" / "__init__.py").write_text('"""Helpers for numbers and text."""\n')
+    second = build(repo, output, checker)
+    assert "util" in second.recomputed and "overview" in second.recomputed
+    assert {"shop", "report"}.isdisjoint(second.recomputed)
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_renaming_a_file_updates_exactly_the_pages_that_cited_it(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    repo, output, _ = shop
+    cited_by = citing(output, "report/render.py")
+    (repo / "report" / "render.py").rename(repo / "report" / "draw.py")
+    second = build(repo, output, checker)
+    assert rewritten(second) == cited_by
+    assert citing(output, "report/render.py") == set()
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_deleting_a_file_updates_the_pages_that_cited_it(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    repo, output, first = shop
+    cited_by = citing(output, "util/text.py")
+    (repo / "util" / "text.py").unlink()
+    second = build(repo, output, checker)
+    assert cited_by <= rewritten(second)
+    assert len(second.recomputed) < len(first.pages)
+    assert citing(output, "util/text.py") == set()
+    assert second.verified == len(second.pages)
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_a_page_file_changed_by_hand_is_rebuilt(shop: Shop, checker: MermaidChecker) -> None:
+    repo, output, _ = shop
+    (output / "pages" / "util.md").write_text("edited by hand\n")
+    (output / "artifacts" / "dossiers" / "shop.json").unlink()
+    second = build(repo, output, checker)
+    assert set(second.recomputed) == {"util", "shop"}
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_an_edit_to_a_file_the_index_does_not_parse_recomputes_its_pages(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    """The index is unchanged (a README is not source), so the keys of the index are
+    taken as unchanged without a look; the files a page read are still checked."""
+    repo, output, _ = shop
+    cited_by = citing(output, "README.md")
+    assert cited_by == {"overview"}
+    (repo / "README.md").write_text("# Shop\n\nA small shop, to test incremental builds.\n")
+    second = build(repo, output, checker)
+    assert second.summary()["catalog_written"] is False
+    assert set(second.recomputed) == rewritten(second) == cited_by
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_new_settings_that_regroup_the_pages_rebuild_what_a_fresh_build_gives(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    repo, output, first = shop
+    fewer = BuildConfig(index=IndexConfig(use_git=False), plan=PlanConfig(min_tokens=10_000))
+    second = build(repo, output, checker, fewer)
+    assert len(second.pages) < len(first.pages)
+    assert second.summary()["pages_removed"] == len(first.pages) - len(second.pages)
+    assert_same_as_fresh(repo, output, checker, fewer)
+    third = build(repo, output, checker, fewer)
+    assert third.recomputed == []
