@@ -24,7 +24,7 @@ from build_helpers import (
 )
 
 from cocowiki.build import BuildConfig, BuildResult
-from cocowiki.index import IndexConfig
+from cocowiki.index import IndexConfig, index_repository
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.plan import PlanConfig
 
@@ -186,6 +186,20 @@ def test_an_edit_inside_a_function_recomputes_only_the_pages_citing_the_file(
     # the parent was not recomputed: its child's summary did not change (early cutoff)
     assert "overview" not in second.recomputed
     assert summary["viewer_written"] is True  # it embeds the file's new text
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_cw_index_between_builds_keeps_the_build_graph(shop: Shop, checker: MermaidChecker) -> None:
+    """``cw index`` on its own rewrites the catalog; the graph in it must come along."""
+    repo, output, _ = shop
+    cited_by = citing(output, "util/numbers.py")
+    numbers = repo / "util" / "numbers.py"
+    numbers.write_text(numbers.read_text().replace("min(value, high)", "min(high, value)"))
+    indexed = index_repository(repo, output, IndexConfig(use_git=False))
+    assert indexed.catalog_written and indexed.files_parsed == 1
+
+    second = build(repo, output, checker)
+    assert set(second.recomputed) == cited_by
     assert_same_as_fresh(repo, output, checker)
 
 

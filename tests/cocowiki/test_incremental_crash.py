@@ -26,7 +26,7 @@ from test_incremental import Shop, assert_same_as_fresh, make_shop, shop_fixture
 
 from cocowiki.build import build_wiki, run_build_command
 from cocowiki.build.builder import BuildBusy
-from cocowiki.build.store import LOCK_NAME, build_lock
+from cocowiki.lock import LOCK_NAME, output_lock
 from cocowiki.mermaid import MermaidChecker
 
 pytestmark = needs_mermaid
@@ -131,7 +131,8 @@ def test_a_second_build_of_the_same_output_stops_with_a_clear_message(tmp_path: 
         out, err = io.StringIO(), io.StringIO()
         status = run_build_command(repo, output, config=SMALL_PAGES, stdout=out, stderr=err)
         assert status == 2
-        assert err.getvalue().startswith("cw build: error: another `cw build` is writing")
+        message = "cw build: error: another cw command (build, plan or index) is writing"
+        assert err.getvalue().startswith(message)
         assert "--wait" in err.getvalue() and len(err.getvalue().splitlines()) == 1
         assert sorted(p.name for p in output.iterdir()) == [LOCK_NAME]  # nothing written
     finally:
@@ -145,8 +146,8 @@ def test_a_second_build_of_the_same_output_stops_with_a_clear_message(tmp_path: 
 def test_a_build_waits_for_the_lock_only_as_long_as_it_is_told(tmp_path: Path) -> None:
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with build_lock(output):
+    with output_lock(output):
         started = time.monotonic()
-        with pytest.raises(BuildBusy, match="another `cw build` is writing"):
+        with pytest.raises(BuildBusy, match="another cw command"):
             build_wiki(repo, output, SMALL_PAGES, wait=0.2)
         assert time.monotonic() - started >= 0.2

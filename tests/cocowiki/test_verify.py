@@ -214,7 +214,7 @@ def test_a_manifest_that_is_not_ours_is_bad_input(wiki: Wiki) -> None:
 def test_a_repository_that_is_not_there_is_bad_input(built: Wiki, tmp_path: Path) -> None:
     run = verify(Wiki(tmp_path / "nowhere", built.output), None, as_json=False)
     assert run.status == 2
-    assert run.stderr.startswith("cw verify: error: repository path is not a directory")
+    assert run.stderr.startswith("cw verify: error: repository path does not exist")
 
 
 def test_a_terminal_gets_a_progress_bar_and_the_report_stays_plain(

@@ -3,7 +3,7 @@
 The build is incremental (:mod:`.graph`): a page whose recorded inputs have the same
 digests as last time is not computed again, and the viewer is not rendered again unless
 what it shows changed. One build writes an output directory at a time
-(:func:`~.store.build_lock`).
+(:func:`cocowiki.lock.output_lock`).
 
 Pages are built as tiffany tasks in one task group, one task per module, each waiting on
 the :class:`tiffany.Event` of each of its children before it starts: a parent's page
@@ -31,8 +31,15 @@ from typing import Any
 
 import tiffany
 
-from ..index import IndexConfig, IndexingError, IndexResult, index_repository
+from ..index import (
+    IndexConfig,
+    IndexingError,
+    IndexResult,
+    check_repository,
+    index_repository,
+)
 from ..index.store import catalog_path, read_meta
+from ..lock import OutputBusy, output_lock
 from ..mermaid import (
     MermaidChecker,
     MermaidCheckerFailed,
@@ -80,11 +87,9 @@ from .sources import SourceError, SourceReader
 from .store import (
     ARTIFACTS_DIR,
     PAGES_DIR,
-    OutputBusy,
     OutputStore,
     UnsafeName,
     artifact_path,
-    build_lock,
     check_name,
     node_files,
     page_path,
@@ -281,20 +286,18 @@ def build_wiki(
     Raises :class:`BuildError` when the repository or output cannot be used, and
     :class:`BuildBusy` when another build holds the output longer than ``wait``.
     """
-    repo = Path(repo).expanduser()
-    if not repo.exists():
-        raise BuildError(f"repository path does not exist: {repo}")
-    if not repo.is_dir():
-        raise BuildError(f"repository path is not a directory: {repo}")
+    try:
+        repo = check_repository(repo)
+    except IndexingError as exc:
+        raise BuildError(str(exc)) from exc
     output = output_dir(repo, output).resolve()
-    repo = repo.resolve()
     if output == repo:
         raise BuildError(
             f"the output directory is the repository itself ({output}); "
             "use a subdirectory such as .cocowiki"
         )
     try:
-        with build_lock(output, wait):
+        with output_lock(output, wait):
             return _build(repo, output, config or BuildConfig(), tree, progress, diagram_checker)
     except OutputBusy as exc:
         raise BuildBusy(str(exc)) from exc

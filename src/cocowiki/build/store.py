@@ -13,21 +13,15 @@ no mtime. After a build, files in these folders that the build did not produce (
 whose module is gone) are removed, but only ``.md``/``.json`` files, and only in an
 output directory that holds a cocowiki wiki (or that this build started empty).
 
-One build writes an output directory at a time: :func:`build_lock` holds an advisory
-``flock`` on ``<output>/.lock`` for the whole build, so a second build waits (up to a
-bound) or stops with :class:`OutputBusy`, and never interleaves its writes. Under the
-lock, the temporary files a killed build may have left are removed
+One build writes an output directory at a time (:func:`cocowiki.lock.output_lock`, held
+for the whole build). Under the lock, the temporary files a killed build may have left are removed
 (:func:`remove_leftovers`, :meth:`OutputStore.prune`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import re
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,12 +33,6 @@ PAGES_DIR = "pages"
 ARTIFACTS_DIR = "artifacts"
 ARTIFACT_KINDS = ("dossiers", "research", "notebooks", "sections")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-LOCK_NAME = ".lock"
-_LOCK_POLL_SECONDS = 0.05
-
-
-class OutputBusy(Exception):
-    """Another build holds the output directory's lock."""
 
 
 class UnsafeName(ValueError):
@@ -102,34 +90,6 @@ class OutputStore:
                 elif path.is_dir() and not any(path.iterdir()):
                     path.rmdir()
         return sorted(removed)
-
-
-@contextlib.contextmanager
-def build_lock(output: Path, wait: float = 0.0) -> Iterator[None]:
-    """Hold ``<output>/.lock`` for a build; wait up to ``wait`` seconds for another build
-    to finish, then raise :class:`OutputBusy`.
-
-    The lock is released by the kernel when its process dies, so a killed build never
-    leaves the output locked.
-    """
-    output.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait
-    with open(output / LOCK_NAME, "a+b") as handle:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise OutputBusy(
-                        f"another `cw build` is writing {output}; wait for it to finish "
-                        "(or pass --wait SECONDS)"
-                    ) from None
-                time.sleep(_LOCK_POLL_SECONDS)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def remove_leftovers(files: list[Path]) -> None:

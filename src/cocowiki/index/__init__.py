@@ -17,7 +17,7 @@ from __future__ import annotations
 from .command import run_index_command
 from .config import IndexConfig
 from .errors import IndexingError
-from .indexer import ProgressCallback, index_repository
+from .indexer import ProgressCallback, check_repository, index_repository
 from .model import (
     Component,
     ComponentKind,
@@ -51,6 +51,7 @@ __all__ = [
     "ReferenceKind",
     "SourceFile",
     "Visibility",
+    "check_repository",
     "index_repository",
     "read_index",
     "run_index_command",

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..console import EXIT_OK, EXIT_USAGE, report_error, terminal_progress
+from ..lock import OutputBusy, output_lock
 from ..paths import output_dir
 from .config import IndexConfig
 from .errors import IndexingError
-from .indexer import index_repository
+from .indexer import check_repository, index_repository
 from .model import IndexResult
 
 __all__ = ["EXIT_OK", "EXIT_USAGE", "format_summary", "run_index_command"]
@@ -34,11 +35,12 @@ def run_index_command(
     """Index ``repo`` (default: the current directory) and report; returns the exit status."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    repo_path = repo if repo is not None else Path.cwd()
     try:
-        with terminal_progress(as_json, err) as update:
+        repo_path = check_repository(repo if repo is not None else Path.cwd())
+        lock = output_lock(output_dir(repo_path, output))
+        with lock, terminal_progress(as_json, err) as update:
             result = index_repository(repo_path, output, config, update)
-    except IndexingError as exc:
+    except (IndexingError, OutputBusy) as exc:
         return report_error("index", str(exc), as_json, out, err)
     if as_json:
         out.write(json.dumps(result.summary(), sort_keys=True) + "\n")

@@ -89,7 +89,7 @@ def index_repository(
     """
     started = time.perf_counter()
     config = config or IndexConfig()
-    repo = _check_repository(repo)
+    repo = check_repository(repo)
     output = output_dir(repo, output).absolute()
     report = progress or _no_progress
     try:
@@ -208,7 +208,8 @@ def _unchanged_result(
     return result
 
 
-def _check_repository(repo: Path) -> Path:
+def check_repository(repo: Path) -> Path:
+    """``repo`` resolved, or an :class:`IndexingError` that says why it cannot be read."""
     path = Path(repo).expanduser()
     if not path.exists():
         raise IndexingError(f"repository path does not exist: {path}")

@@ -14,6 +14,9 @@ never sees half an index. Tables:
 * ``components_fts``: an FTS5 index over component names (also split into words, so
   ``parseFile`` is found by ``parse``), qualified names, signatures and docs, for symbol
   search (``ask`` and the viewer).
+
+Tables of other stages (the build graph, ``build_nodes``) live in the same file and are
+carried over when the index is rewritten.
 """
 
 from __future__ import annotations
@@ -120,9 +123,41 @@ def write_catalog(
             with connection:
                 connection.executescript(_SCHEMA)
                 _insert(connection, result, parse_keys, fingerprint, tool_version)
+            _carry_over(connection, target)
         finally:
             connection.close()
     return target
+
+
+def _carry_over(connection: sqlite3.Connection, previous: Path) -> None:
+    """Copy the tables other stages keep in the catalog (the build graph) from the catalog
+    being replaced, so that re-indexing does not make them start over.
+
+    Attaching the old file read-write also rolls back a transaction that a killed writer
+    left in its journal: that journal must not outlive the file it belongs to. An old
+    catalog that cannot be read has nothing worth keeping.
+    """
+    if not previous.is_file():
+        return
+    own = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    try:
+        connection.execute("ATTACH DATABASE ? AS previous", (str(previous),))
+    except sqlite3.Error:
+        return
+    try:
+        with connection:
+            tables = connection.execute(
+                "SELECT name, sql FROM previous.sqlite_master "
+                "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+            for name, sql in tables:
+                if name not in own and sql:
+                    connection.execute(sql)
+                    connection.execute(f'INSERT INTO main."{name}" SELECT * FROM previous."{name}"')
+    except sqlite3.Error:
+        pass
+    finally:
+        connection.execute("DETACH DATABASE previous")
 
 
 def _insert(

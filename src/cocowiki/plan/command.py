@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..console import EXIT_OK, ProgressCallback, report_error, terminal_progress
-from ..index import IndexConfig, IndexingError, IndexResult, index_repository
+from ..index import (
+    IndexConfig,
+    IndexingError,
+    IndexResult,
+    check_repository,
+    index_repository,
+)
+from ..lock import OutputBusy, output_lock
 from ..paths import output_dir
 from .config import PlanConfig
 from .model import ModuleTree
@@ -33,12 +40,12 @@ def run_plan_command(
     """Index (if stale) and plan ``repo`` into ``<output>/module_tree.json``; the exit status."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    repo_path = repo if repo is not None else Path.cwd()
-    output_path = output_dir(repo_path, output)
     try:
-        with terminal_progress(as_json, err) as update:
+        repo_path = check_repository(repo if repo is not None else Path.cwd())
+        output_path = output_dir(repo_path, output)
+        with output_lock(output_path), terminal_progress(as_json, err) as update:
             summary = _plan(repo_path, output_path, config, index_config, update)
-    except IndexingError as exc:
+    except (IndexingError, OutputBusy) as exc:
         return report_error("plan", str(exc), as_json, out, err)
     except OSError as exc:
         message = f"cannot write {module_tree_path(output_path)}: {exc.strerror or exc}"

@@ -28,6 +28,8 @@ from ..build.artifacts import (
 )
 from ..build.manifest import MANIFEST_VERSION, manifest_path, read_manifest
 from ..build.store import UnsafeName, artifact_path, page_path
+from ..index import IndexingError
+from ..index import check_repository as check_index_repository
 
 A = TypeVar("A", bound=Artifact)
 
@@ -69,10 +71,11 @@ class BuiltWiki:
 
 
 def check_repository(repo: Path) -> Path:
-    """``repo`` resolved; a :class:`VerifyError` when it is not a directory."""
-    if not repo.is_dir():
-        raise VerifyError(f"repository path is not a directory: {repo}")
-    return repo.resolve()
+    """``repo`` resolved; a :class:`VerifyError` when it cannot be read."""
+    try:
+        return check_index_repository(repo)
+    except IndexingError as exc:
+        raise VerifyError(str(exc)) from exc
 
 
 def load_wiki(repo: Path, output: Path) -> BuiltWiki:
