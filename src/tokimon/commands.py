@@ -39,7 +39,6 @@ from .manager import (
     ManagerSettings,
     RunOutcome,
     check_goal,
-    recorded_test_command,
     resumable,
 )
 from .tools import ToolConfig, Toolset
@@ -144,7 +143,7 @@ def resume_command(run_id: str, options: SessionOptions | None = None) -> int:
         space = Workspace.locate(repo, chosen.workspace, env)
         info = resumable(space.find(run_id))
         run_repo = Path(info.repo) if Path(info.repo).is_dir() else repo
-        tests = chosen.test_command or recorded_test_command(info)
+        tests = chosen.test_command or info.test_command
         return run_repo, space.root, chosen.model or info.model, tests, lambda m: m.resume(run_id)
 
     return _session("resume", prepare, chosen)

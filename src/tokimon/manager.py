@@ -39,8 +39,6 @@ from .workflow import WorkflowReport, resume_workflow, run_workflow
 from .workspace import FINAL_STATUSES, RunInfo, RunPaths, Session, Workspace, utc_now
 
 TraceListener = Callable[[dict[str, Any]], None]
-TEST_COMMAND = "test_command"
-"""The ``run.json`` key of the run's test command (see :func:`recorded_test_command`)."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +83,6 @@ def resumable(paths: RunPaths) -> RunInfo:
             f"`tokimon inspect {paths.id}` shows it"
         )
     return info
-
-
-def recorded_test_command(info: RunInfo) -> list[str] | None:
-    """The test command a run was started with, for its resumes to use again."""
-    command = (info.model_extra or {}).get(TEST_COMMAND)
-    return [str(part) for part in command] if isinstance(command, list) else None
 
 
 class Manager:
@@ -145,7 +137,7 @@ class Manager:
     ) -> RunOutcome:
         info = paths.read_info()
         if kind == "run":  # what run_tests runs, so that a resume runs the same
-            info = info.model_copy(update={TEST_COMMAND: list(self.tools.config.test_command)})
+            info = info.model_copy(update={"test_command": list(self.tools.config.test_command)})
         session = Session(kind=kind, pid=os.getpid(), started_at=utc_now())
         info.sessions.append(session)
         self._status(paths, info, "planning" if not paths.workflow_state.exists() else "running")

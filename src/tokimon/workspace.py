@@ -92,6 +92,9 @@ class RunInfo(BaseModel):
     sessions: list[Session] = []
     report: str | None = None
     error: str | None = None
+    #: What the ``run_tests`` tool runs, recorded by the first session so that a resume
+    #: runs the same (``None`` in runs written before it was recorded).
+    test_command: list[str] | None = None
 
 
 @dataclass(frozen=True)
