@@ -170,11 +170,19 @@ def serve(
 def verify(
     repo: Path | None = RepoOption,
     output: Path | None = OutputOption,
+    no_cache: bool = typer.Option(
+        False,
+        "--no-cache",
+        help="Parse every diagram again, even those the same mermaid already parsed.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Re-check the built wiki against the tree now: citations, footprints, diagrams, links."""
     config = _config("verify", output_dir(repo, output), as_json)
-    raise typer.Exit(run_verify_command(repo, output, as_json=as_json, index_config=config.index))
+    status = run_verify_command(
+        repo, output, as_json=as_json, index_config=config.index, diagram_cache=not no_cache
+    )
+    raise typer.Exit(status)
 
 
 ArtifactArgument = typer.Argument(..., help="artifacts/research/<module>.json of a wiki.")

@@ -15,13 +15,16 @@ repository root). They are found through ``COCOWIKI_NODE_MODULES`` or, failing t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import selectors
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -30,6 +33,10 @@ NODE_MODULES_VARIABLE = "COCOWIKI_NODE_MODULES"
 DEFAULT_TIMEOUT = 60.0  # seconds for start-up, and for any one diagram
 BATCH_SECONDS = 1.0  # more seconds a batch may take for each diagram in it
 CHECKER_SCRIPT = Path(__file__).parent / "js" / "check_mermaid.mjs"
+#: Checker processes a :class:`MermaidPool` runs at most (each holds about 150 MB).
+MAX_PROCESSES = 4
+#: Diagrams per request when :meth:`MermaidPool.check` spreads a list over its processes.
+CHUNK = 8
 
 _HOW_TO_INSTALL = (
     "run `npm ci` at the root of the cocowiki project (it installs mermaid and jsdom "
@@ -72,6 +79,27 @@ def find_node() -> str:
             "node (Node.js 20 or later) is not on PATH; install it, then " + _HOW_TO_INSTALL
         )
     return node
+
+
+def parser_id() -> str:
+    """What a parse result is a function of besides the diagram's text: the versions of
+    the ``mermaid`` and ``jsdom`` packages and the checker script's digest.
+
+    Read from the packages' files without starting node; raises
+    :class:`MermaidUnavailable` when the mermaid package is not found.
+    """
+    node_modules = find_node_modules()
+    versions = [f"{name} {_package_version(node_modules, name)}" for name in ("mermaid", "jsdom")]
+    script = hashlib.sha256(CHECKER_SCRIPT.read_bytes()).hexdigest()[:16]
+    return "; ".join([*versions, f"check_mermaid.mjs {script}"])
+
+
+def _package_version(node_modules: Path, name: str) -> str:
+    try:
+        manifest = json.loads((node_modules / name / "package.json").read_bytes())
+    except (OSError, ValueError):
+        return "missing"
+    return str(manifest.get("version", "unknown")) if isinstance(manifest, dict) else "unknown"
 
 
 def mermaid_available() -> bool:
@@ -223,6 +251,87 @@ class _LineReader:
         self._selector.close()
 
 
+def default_processes() -> int:
+    """Checker processes for this machine: one per core it may use, at most
+    :data:`MAX_PROCESSES`."""
+    return max(1, min(MAX_PROCESSES, len(os.sched_getaffinity(0))))
+
+
+class MermaidPool:
+    """Several :class:`MermaidChecker` processes, each driven by a thread of its own.
+
+    Mermaid parses one diagram at a time in one process; a large wiki has a thousand
+    diagrams and a minute of parsing, so a build spreads them over the cores while its
+    own thread writes pages. A process starts when work first reaches its thread (a
+    pool given nothing starts none); a process that died or hung is replaced at the next
+    request. Answers do not depend on which process gave them.
+    """
+
+    def __init__(self, processes: int | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.processes = processes or default_processes()
+        self.timeout = timeout
+        self._executor = ThreadPoolExecutor(self.processes, thread_name_prefix="cw-mermaid")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._checkers: list[MermaidChecker] = []
+        self._unavailable: MermaidUnavailable | None = None
+
+    def submit(self, texts: Sequence[str]) -> Future[list[str | None]]:
+        """Check ``texts`` in one request to one process; the future holds
+        :meth:`MermaidChecker.check`'s answer or exception."""
+        return self._executor.submit(self._check, list(texts))
+
+    def check(self, texts: Sequence[str]) -> list[str | None]:
+        """:meth:`MermaidChecker.check` of ``texts``, spread over every process."""
+        chunks = [self.submit(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+        return [result for chunk in chunks for result in chunk.result()]
+
+    def start(self) -> None:
+        """Start the processes now, in the background (each loads mermaid, about 1 s)."""
+        for _ in range(self.processes):
+            self.submit([])
+
+    def close(self) -> None:
+        """Drop work not started, wait for the rest, end every process."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            checkers, self._checkers = self._checkers, []
+        for checker in checkers:
+            checker.close()
+
+    def __enter__(self) -> MermaidPool:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _check(self, texts: list[str]) -> list[str | None]:
+        checker = self._checker()
+        try:
+            return checker.check(texts)
+        except MermaidCheckerFailed:
+            self._local.checker = None  # the next request starts a new process
+            raise
+
+    def _checker(self) -> MermaidChecker:
+        checker: MermaidChecker | None = getattr(self._local, "checker", None)
+        if checker is not None:
+            return checker
+        if self._unavailable is not None:
+            raise self._unavailable  # found once: no node start per request
+        try:
+            checker = MermaidChecker(timeout=self.timeout)
+        except MermaidUnavailable as exc:
+            self._unavailable = exc
+            raise
+        with self._lock:
+            self._checkers.append(checker)
+        self._local.checker = checker
+        return checker
+
+
 def check_diagrams(texts: Sequence[str]) -> list[str | None]:
     """Check every diagram in one node process: None where it parses, else the message.
 
@@ -238,8 +347,11 @@ __all__ = [
     "NODE_MODULES_VARIABLE",
     "MermaidChecker",
     "MermaidCheckerFailed",
+    "MermaidPool",
     "MermaidUnavailable",
     "check_diagrams",
+    "default_processes",
     "find_node_modules",
     "mermaid_available",
+    "parser_id",
 ]

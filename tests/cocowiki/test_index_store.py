@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,6 +105,82 @@ def test_reindex_after_one_edit_parses_one_file(repo: Path, tmp_path: Path) -> N
     assert result.files_unchanged == len(result.files) - 1
     assert result.catalog_written is True
     assert "shapes/circle.py#cube" in {c.id for c in read_index(out).components}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a body edit that shifts lines: other files' references are kept as resolved
+        (
+            "        return PI * square(self.radius)",
+            "        r = self.radius\n        return PI * square(r) + self.area()",
+        ),
+        # a new definition and a new base: everything is resolved again
+        ("class Circle(Shape):", "class Round(Shape):\n    pass\n\n\nclass Circle(Round):"),
+    ],
+)
+def test_a_reindex_resolves_as_an_index_from_nothing(
+    repo: Path, tmp_path: Path, old: str, new: str
+) -> None:
+    index_repository(repo, tmp_path / "out", WALK)
+    circle = repo / "shapes" / "circle.py"
+    circle.write_text(circle.read_text().replace(old, new))
+    again = index_repository(repo, tmp_path / "out", WALK)
+    fresh = index_repository(repo, tmp_path / "fresh", WALK)
+    assert again.files_parsed == 1
+    assert again.references == fresh.references
+    assert read_index(tmp_path / "out").references == fresh.references
+    assert catalog_rows(tmp_path / "out") == catalog_rows(tmp_path / "fresh")
+
+
+_KILLED_UPDATE = """
+import os, signal, sys
+from pathlib import Path
+from cocowiki.index import IndexConfig, index_repository, store
+
+def killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)  # inside the update's transaction, rows deleted
+
+store._insert_references = killed
+index_repository(Path(sys.argv[1]), Path(sys.argv[2]), IndexConfig(use_git=False))
+"""
+
+
+def test_an_update_killed_halfway_leaves_the_old_index(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    before = index_repository(repo, out, WALK)
+    circle = repo / "shapes" / "circle.py"
+    circle.write_text(circle.read_text().replace("return x * x", "return x * x  # squared"))
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_UPDATE, str(repo), str(out)], capture_output=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (out / "catalog.sqlite-journal").exists()
+    again = index_repository(repo, out, WALK)  # rolls the journal back first
+    assert again.files_parsed == 1
+    assert read_index(out).references == before.references  # a comment changes no reference
+    index_repository(repo, tmp_path / "fresh", WALK)
+    assert catalog_rows(out) == catalog_rows(tmp_path / "fresh")
+
+
+def catalog_rows(output: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of a catalog in its order, but the run's summary (it has timings)."""
+    with sqlite3.connect(catalog_path(output)) as connection:
+        rows = {
+            table: connection.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+            for table, order in [
+                ("files", "ordinal"),
+                ("components", "ordinal"),
+                ("refs", "ordinal"),
+                ("errors", "rowid"),
+                ("warnings", "rowid"),
+                ("exclusions", "rowid"),
+                ("components_fts", "id"),
+                ("meta", "key"),
+            ]
+        }
+    rows["meta"] = [row for row in rows["meta"] if row[0] != "summary"]
+    return rows
 
 
 def test_reindex_after_a_config_change_rewrites(repo: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from cocowiki.mermaid import (
     NODE_MODULES_VARIABLE,
     MermaidChecker,
     MermaidCheckerFailed,
+    MermaidPool,
     MermaidUnavailable,
     check_diagrams,
     find_node_modules,
@@ -93,6 +94,33 @@ def test_a_batch_of_200_runs_in_one_process_at_a_few_ms_a_diagram() -> None:
     assert results[:199] == [None] * 199
     assert results[199] is not None
     assert elapsed / len(texts) < 0.05, f"{elapsed / len(texts) * 1000:.1f} ms a diagram"
+
+
+def test_a_pool_spreads_a_list_over_its_processes_and_answers_in_order() -> None:
+    broken = PITFALLS["hyphens in a subgraph id"]
+    texts = [f"flowchart LR\n  A{i} --> B{i}\n" for i in range(30)] + [broken, CLASS_DIAGRAM]
+    with MermaidPool(2) as pool:
+        results = pool.check(texts)
+        pids = {checker._process.pid for checker in pool._checkers}
+        assert len(pids) == 2  # 4 requests of 8 went to both processes
+        for checker in pool._checkers:
+            checker._process.kill()
+        with pytest.raises(MermaidCheckerFailed):  # a dead process fails its request...
+            pool.check(texts[:16])
+        assert pool.check(texts[:16]) == [None] * 16  # ...and is replaced by the next one
+    assert results[:30] == [None] * 30 and results[31] is None
+    assert results[30] is not None and "Parse error on line 2" in results[30]
+
+
+def test_a_pool_without_mermaid_fails_each_request_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(NODE_MODULES_VARIABLE, str(tmp_path))
+    with MermaidPool(2) as pool:
+        for _ in range(2):
+            with pytest.raises(MermaidUnavailable, match=r"npm ci"):
+                pool.check([FLOWCHART])
+        assert pool._checkers == []
 
 
 def test_empty_batch_starts_no_process() -> None:

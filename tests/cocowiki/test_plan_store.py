@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from cocowiki.index import IndexConfig, IndexResult, index_repository, read_index
 from cocowiki.plan import (
     MODULE_TREE_NAME,
     Module,
     ModuleTree,
+    PlanConfig,
     PlanError,
+    plan_or_reuse,
     read_module_tree,
     write_module_tree,
 )
+from cocowiki.plan import cache as plan_cache
 
 
 def sample_tree() -> ModuleTree:
@@ -71,3 +76,37 @@ def test_broken_links_are_refused(tmp_path: Path) -> None:
     (tmp_path / MODULE_TREE_NAME).write_text(json.dumps(data))
     with pytest.raises(PlanError, match="child 'pkg' of 'overview' does not link back"):
         read_module_tree(tmp_path)
+
+
+def test_a_build_reuses_the_tree_while_its_index_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "python", repo)
+    output = tmp_path / "out"
+    config = PlanConfig(min_tokens=10, max_tokens=1000)
+    planned: list[int] = []
+    original = plan_cache.plan_modules
+
+    def counting(index: IndexResult, settings: PlanConfig | None = None) -> ModuleTree:
+        planned.append(1)
+        return original(index, settings)
+
+    monkeypatch.setattr(plan_cache, "plan_modules", counting)
+
+    def plan() -> tuple[ModuleTree, bool]:
+        index = index_repository(repo, output, IndexConfig(use_git=False))
+        return plan_or_reuse(output, index, config)
+
+    tree, written = plan()
+    assert (written, len(planned)) == (True, 1)
+    again, written = plan()
+    assert (written, len(planned), again.dumps()) == (False, 1, tree.dumps())  # read back
+    assert plan_or_reuse(output, read_index(output), PlanConfig())[0] is not None
+    assert len(planned) == 2  # other settings: planned again
+    plan()
+    path = output / MODULE_TREE_NAME
+    path.write_text(path.read_text().replace('"shapes"', '"hand-edited"', 1))
+    assert plan()[0].dumps() == tree.dumps() and len(planned) == 4  # an edit by hand
+    (repo / "extra.py").write_text("def extra() -> int:\n    return 1\n")
+    assert plan()[1] is True and len(planned) == 5  # the index changed

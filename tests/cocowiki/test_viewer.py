@@ -18,7 +18,13 @@ from cocowiki.mermaid import NODE_MODULES_VARIABLE, mermaid_available
 from cocowiki.viewer import ViewerError, write_viewer
 from cocowiki.viewer import cache as cache_module
 from cocowiki.viewer.document import script_json, script_source
-from cocowiki.viewer.markdown import Citation, LinkContext, citation_of, render_page
+from cocowiki.viewer.markdown import (
+    Citation,
+    LinkContext,
+    RenderedPage,
+    citation_of,
+    render_page,
+)
 from cocowiki.viewer.sources import embed_sources
 
 
@@ -103,7 +109,7 @@ def test_markup_in_pages_and_sources_cannot_escape_its_script(wiki: BuiltWiki) -
 def test_script_escapes_keep_the_value() -> None:
     value = {"text": "</script><!-- & -->"}
     assert json.loads(script_json(value)) == value
-    assert "<" not in script_json(value)
+    assert b"<" not in script_json(value)
     assert script_source('a = "</SCRIPT>" + /<!--/') == 'a = "\\x3C/SCRIPT>" + /\\x3C!--/'
 
 
@@ -117,12 +123,18 @@ def test_citation_links_are_resolved_from_the_pages_folder(tmp_path: Path) -> No
     assert Citation("dir/a:b.py", 1, 2).route == "#/source/dir/a%3Ab.py:1-2"
 
 
+def render_in(tmp_path: Path, markdown: str) -> RenderedPage:
+    """``markdown`` rendered as a page of ``tmp_path/out``, where page ``known`` exists."""
+    return render_page(
+        markdown, LinkContext(tmp_path / "out" / "pages", tmp_path, frozenset({"known"}))
+    )
+
+
 def test_render_page_counts_diagrams_and_rewrites_only_known_pages(tmp_path: Path) -> None:
-    context = LinkContext(tmp_path / "out" / "pages", tmp_path, frozenset({"known"}))
-    page = render_page(
+    page = render_in(
+        tmp_path,
         "[a](known.md) [b](unknown.md) [c](https://example.org)\n\n"
         "```mermaid\nflowchart TD\n  A --> B\n```\n",
-        context,
     )
     assert 'href="#/page/known"' in page.html
     assert 'href="unknown.md"' in page.html
@@ -219,3 +231,36 @@ def test_unchanged_pages_are_not_rendered_again(
     assert "Each shape derives" in shapes["html"]
     cached = json.loads((built.output / cache_module.CACHE_NAME).read_text())
     assert len(cached["pages"]) == 3  # the old rendering of shapes.md is gone
+
+
+def test_only_a_fence_that_says_just_mermaid_is_a_diagram(tmp_path: Path) -> None:
+    page = render_in(
+        tmp_path,
+        "``` Mermaid \nA --> B\n```\n\n```mermaid extra\nC --> D\n```\n\n"
+        "```&#109;ermaid\nE --> F\n```\n\n    indented\n\n~~~mermaid\nG --> H\n~~~\n",
+    )
+    assert page.diagrams == 2
+    assert page.html.count('<pre class="mermaid-source"><code>') == 2
+    assert '<pre class="mermaid-source"><code>A --&gt; B' in page.html
+    assert '<pre class="mermaid-source"><code>G --&gt; H' in page.html
+    assert '<code class="language-mermaid">C --&gt; D' in page.html  # more words: code
+    assert '<code class="language-mermaid">E --&gt; F' in page.html  # an entity: code
+    assert page.text == "C --> D E --> F indented"  # diagrams are not searched
+
+
+def test_links_keep_their_title_and_text_is_what_a_reader_sees(tmp_path: Path) -> None:
+    page = render_in(
+        tmp_path,
+        '# A *b* `c<d>`\n\n[x](../../src/a.py#L2-L3 "why & how") and [y](known.md)\n'
+        "![alt text](pic.png) <https://example.org/?a=1&b=2>\n\n| h | i |\n|---|---|\n| 1 | 2 |\n",
+    )
+    assert (
+        '<a href="#/source/src/a.py:2-3" title="why &amp; how" class="citation">x</a>' in page.html
+    )
+    assert '<a href="#/page/known" class="page-link">y</a>' in page.html
+    assert (
+        '<a href="https://example.org/?a=1&amp;b=2" rel="noopener noreferrer" target="_blank">'
+        in page.html
+    )
+    assert page.citations == (Citation("src/a.py", 2, 3),)
+    assert page.text == "A b c<d> x and y https://example.org/?a=1&b=2 h i 1 2"

@@ -40,14 +40,11 @@ from ..index import (
 )
 from ..index.store import catalog_path, read_meta
 from ..lock import OutputBusy, output_lock
-from ..mermaid import (
-    MermaidChecker,
-    MermaidCheckerFailed,
-    MermaidUnavailable,
-    find_node_modules,
-)
+from ..mermaid import MermaidUnavailable, find_node_modules
+from ..mermaid_cache import DiagramCache
 from ..paths import output_dir
-from ..plan import PlanConfig, plan_modules, write_module_tree
+from ..plan import PlanConfig
+from ..plan.cache import plan_or_reuse
 from ..plan.model import Module, ModuleTree
 from .artifacts import (
     ComponentDossier,
@@ -95,13 +92,7 @@ from .store import (
     page_path,
     remove_leftovers,
 )
-from .verification import (
-    DiagramChecker,
-    diagram_problems,
-    evidence_problems,
-    page_diagrams,
-    unavailable,
-)
+from .verification import DiagramChecker, PageDiagramChecks, evidence_problems, page_diagrams
 
 logger = logging.getLogger(__name__)
 
@@ -327,8 +318,7 @@ def _build(
     report("plan", 0, 1)
     tree_written = False
     if tree is None:
-        tree = plan_modules(index, config.plan)
-        tree_written = write_module_tree(output, tree)
+        tree, tree_written = plan_or_reuse(output, index, config.plan)
     report("plan", 1, 1)
     try:
         for module in tree:
@@ -354,23 +344,18 @@ def _build(
         inputs = Inputs(facts, state["tool"], state["index"], _stable_kinds(graph, state))
         track(facts, inputs)
         entry_points, entry_points_recomputed = _entry_points(facts, inputs, graph)
-        try:
-            pages, parse_problems = tiffany.run(
-                _build_pages,
-                tree,
-                facts,
-                inputs,
-                graph,
-                store,
-                report,
-                diagram_checker,
-                _diagrams_parsed(previous),
-                entry_points,
-            )
-        except SourceError as exc:
-            raise BuildError(
-                f"{exc}: the repository changed during the build; run `cw build` again"
-            ) from exc
+        with PageDiagramChecks(DiagramCache.load(output), diagram_checker) as checks:
+            try:
+                pages = tiffany.run(
+                    _build_pages, tree, facts, inputs, graph, store, report, checks, entry_points
+                )
+            except SourceError as exc:
+                raise BuildError(
+                    f"{exc}: the repository changed during the build; run `cw build` again"
+                ) from exc
+            parse_problems = checks.problems()  # the answers still to come
+        checks.cache.keep(module.id for module in tree)
+        checks.cache.save()
         timings["pages"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -477,17 +462,6 @@ def _page_node(page: PageReport, inputs: Inputs, store: OutputStore) -> Node:
     return Node(inputs.recorded[page.id], record)
 
 
-def _diagrams_parsed(manifest: dict[str, Any] | None) -> set[str]:
-    """Pages of a previous build whose diagrams were all checked and parsed."""
-    pages = manifest.get("pages", []) if manifest is not None else []
-    return {
-        str(page.get("id"))
-        for page in pages
-        if isinstance(page, dict)
-        and not any(str(p).startswith("diagram ") for p in page.get("problems", []))
-    }
-
-
 def _no_progress(phase: str, done: int, total: int) -> None:
     return None
 
@@ -526,22 +500,18 @@ async def _build_pages(
     graph: GraphStore,
     store: OutputStore,
     report: ProgressCallback,
-    checker: DiagramChecker | None,
-    parsed_before: set[str],
+    checks: PageDiagramChecks,
     entry_points: list[EntryPoint],
-) -> tuple[list[PageReport], dict[str, list[str]]]:
-    """One task per module, each started when all its children are done, and one task
-    checking each finished page's diagrams meanwhile (node works while Python writes).
+) -> list[PageReport]:
+    """One task per module, each started when all its children are done; each page
+    computed again hands its diagrams to ``checks`` as soon as it is written, so mermaid
+    parses them on the other cores while the next pages are made.
 
-    A page whose inputs did not change is taken as it is (:func:`_reuse`). A page in
-    ``parsed_before`` whose Markdown is unchanged has the same diagrams that parsed last
-    time, so they are not sent to the parser again.
+    A page whose inputs did not change is taken as it is (:func:`_reuse`).
     """
     done = {module.id: tiffany.Event() for module in tree}
     notebooks = _Notebooks(inputs, store.root)
     reports: dict[str, PageReport] = {}
-    diagrams: tiffany.Channel[tuple[str, list[str]]] = tiffany.Channel(len(tree))
-    problems: dict[str, list[str]] = {}
     report("pages", 0, len(tree))
 
     async def build(module: Module) -> None:
@@ -557,52 +527,17 @@ async def _build_pages(
             inputs.recorded[module.id] = inputs.digests(keys)
         reports[module.id] = page
         done[module.id].set()
-        if page.recomputed and (page.written or module.id not in parsed_before):
-            await diagrams.send((module.id, page_diagrams(page.sections)))
+        if page.recomputed:
+            checks.submit(module.id, page_diagrams(page.sections))
         report("pages", len(reports), len(tree))
-
-    async def build_all() -> None:
-        async with tiffany.TaskGroup() as pages:
-            for module in tree.build_order():
-                await pages.spawn(build, module, name=f"page:{module.id}")
-        diagrams.close()
 
     try:
         async with tiffany.TaskGroup() as group:
-            await group.spawn(build_all, name="pages")
-            await group.spawn(
-                _check_diagrams,
-                diagrams,
-                checker,
-                problems,
-                name="diagrams",
-                priority=tiffany.Priority.HIGH,  # runs between pages, so node works alongside
-            )
+            for module in tree.build_order():
+                await group.spawn(build, module, name=f"page:{module.id}")
     except BaseExceptionGroup as group_error:
         raise _first(group_error) from None
-    return [reports[module_id] for module_id in _tree_order(tree)], problems
-
-
-async def _check_diagrams(
-    pages: tiffany.Channel[tuple[str, list[str]]],
-    checker: DiagramChecker | None,
-    problems: dict[str, list[str]],
-) -> None:
-    """Check each page's diagrams in a worker thread, with one mermaid process for all,
-    started when the first page comes (a build that recomputes no page starts none)."""
-    owned: MermaidChecker | None = None
-    try:
-        async for page, texts in pages:
-            if checker is None:
-                try:
-                    owned = await tiffany.to_thread(MermaidChecker)
-                    checker = owned.check
-                except (MermaidUnavailable, MermaidCheckerFailed) as exc:
-                    checker = unavailable(exc)
-            problems[page] = await tiffany.to_thread(diagram_problems, texts, checker)
-    finally:
-        if owned is not None:
-            owned.close()
+    return [reports[module_id] for module_id in _tree_order(tree)]
 
 
 def _first(error: BaseException) -> BaseException:

@@ -15,9 +15,12 @@ The checks read only section artifacts, so ``cw verify`` can reuse them on a bui
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 
-from ..mermaid import MermaidChecker, MermaidCheckerFailed, MermaidUnavailable
+from ..mermaid import MermaidChecker, MermaidCheckerFailed, MermaidPool, MermaidUnavailable
+from ..mermaid_cache import DiagramCache
 from .artifacts import Citation, PageSectionArtifact
 from .sources import SourceError, SourceReader, span_digest
 
@@ -57,12 +60,98 @@ def diagram_problems(texts: Sequence[str], checker: DiagramChecker) -> list[str]
     try:
         results = checker(texts)
     except (MermaidUnavailable, MermaidCheckerFailed) as exc:
-        return [f"diagram {n} not checked: {exc}" for n in range(1, len(texts) + 1)]
-    return [
-        f"diagram {n} does not parse: {' '.join(error.split())[:300]}"
-        for n, error in enumerate(results, start=1)
-        if error is not None
-    ]
+        return problem_messages(texts, {}, dict.fromkeys(texts, str(exc)))
+    return problem_messages(texts, dict(zip(texts, results, strict=True)), {})
+
+
+def problem_messages(
+    texts: Sequence[str], answers: Mapping[str, str | None], unchecked: Mapping[str, str]
+) -> list[str]:
+    """The problems of a page's diagrams (numbered from 1 in reading order), from the
+    parser's ``answers`` and the reasons some could not be checked."""
+    problems: list[str] = []
+    for n, text in enumerate(texts, start=1):
+        if text in unchecked:
+            problems.append(f"diagram {n} not checked: {unchecked[text]}")
+        elif (error := answers[text]) is not None:
+            problems.append(f"diagram {n} does not parse: {' '.join(error.split())[:300]}")
+    return problems
+
+
+class PageDiagramChecks:
+    """The diagrams of a build's pages, parsed in the background as each page is made.
+
+    :meth:`submit` returns at once: a diagram the cache knows (the same text parsed by
+    the same parser before) is not parsed again, the others go to the mermaid processes
+    (:class:`~cocowiki.mermaid.MermaidPool`, one per core), which work while the build's
+    thread goes on with the next pages. :meth:`problems` waits for every answer and
+    keeps them in the cache. The problems do not depend on the order answers come in.
+
+    ``checker`` replaces the pool (tests share one process across builds); it is called
+    from one thread, one request at a time.
+    """
+
+    def __init__(self, cache: DiagramCache, checker: DiagramChecker | None = None) -> None:
+        self.cache = cache
+        #: Diagrams sent to the parser (the others' answers came from the cache).
+        self.parsed = 0
+        self._checker = checker
+        self._pool: MermaidPool | None = None
+        self._serial: ThreadPoolExecutor | None = None
+        self._pending: dict[str, tuple[Future[list[str | None]], int]] = {}
+        self._pages: list[tuple[str, list[str], dict[str, str | None]]] = []
+
+    def submit(self, page: str, texts: list[str]) -> None:
+        """Start checking ``page``'s diagrams (its Mermaid sources in reading order)."""
+        known = self.cache.known(texts)
+        new = [t for t in dict.fromkeys(texts) if t not in known and t not in self._pending]
+        if new:
+            future = self._parse(new)
+            self._pending.update((text, (future, n)) for n, text in enumerate(new))
+            self.parsed += len(new)
+        self._pages.append((page, texts, known))
+
+    def problems(self) -> dict[str, list[str]]:
+        """Problems per page submitted, once every answer is in (kept in the cache)."""
+        found: dict[str, list[str]] = {}
+        for page, texts, known in self._pages:
+            answers = dict(known)
+            unchecked: dict[str, str] = {}
+            for text in texts:
+                if text in answers or text in unchecked:
+                    continue
+                future, position = self._pending[text]
+                try:
+                    answers[text] = future.result()[position]
+                except (MermaidUnavailable, MermaidCheckerFailed) as exc:
+                    unchecked[text] = str(exc)
+            self.cache.record(page, answers)
+            found[page] = problem_messages(texts, answers, unchecked)
+        return found
+
+    def close(self) -> None:
+        """End the mermaid processes (work not started is dropped)."""
+        if self._pool is not None:
+            self._pool.close()
+        if self._serial is not None:
+            self._serial.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> PageDiagramChecks:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _parse(self, texts: list[str]) -> Future[list[str | None]]:
+        if self._checker is not None:
+            if self._serial is None:
+                self._serial = ThreadPoolExecutor(1, thread_name_prefix="cw-diagrams")
+            return self._serial.submit(self._checker, texts)
+        if self._pool is None:
+            self._pool = MermaidPool()
+        return self._pool.submit(texts)
 
 
 def evidence_problems(

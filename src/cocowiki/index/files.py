@@ -25,6 +25,7 @@ import fnmatch
 import hashlib
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,6 +106,7 @@ def discover(repo: Path, config: IndexConfig, output: Path | None = None) -> Dis
     root = repo.resolve()
     skip_prefix = _relative_prefix(root, output)
     discovery = Discovery()
+    real_dirs = {str(root): True}
     paths: list[str] | None = None
     if config.use_git:
         paths, warning = _git_files(root)
@@ -124,7 +126,7 @@ def discover(repo: Path, config: IndexConfig, output: Path | None = None) -> Dis
             discovery.exclusions.append(Exclusion(path, reason, detail))
             continue
         discovery.listed.append(path)
-        outcome = _classify_path(root, path, config)
+        outcome = _classify_path(root, path, config, real_dirs)
         if isinstance(outcome, Exclusion):
             discovery.exclusions.append(outcome)
         elif outcome is not None:
@@ -270,29 +272,39 @@ def _walk(root: Path, config: IndexConfig) -> Iterator[tuple[str, ExclusionReaso
     """Every file under ``root`` without following symlinks, pruning skipped directories.
 
     Yields ``(path, reason, detail)``; ``reason`` is set for whole directories left out
-    (vendored ones, symlinked ones), which count as one exclusion each.
+    (vendored ones, symlinked ones), which count as one exclusion each. Directories are
+    read with ``scandir``, whose entries know their type without another system call.
     """
     skipped = set(config.skipped_dirs)
     vendored = set(config.vendored_dirs)
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        base = Path(dirpath)
-        relative_dir = base.relative_to(root).as_posix()
-        prefix = "" if relative_dir == "." else relative_dir + "/"
-        kept = []
-        for name in sorted(dirnames):
-            full = base / name
-            if full.is_symlink():
-                reason, detail = _symlink_reason(root, full)
-                yield prefix + name + "/", reason, detail
-            elif name in skipped:
-                continue
-            elif name in vendored:
-                yield prefix + name + "/", ExclusionReason.VENDORED, "vendored directory"
-            else:
-                kept.append(name)
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            yield prefix + name, None, ""
+    pending = [""]
+    while pending:
+        prefix = pending.pop()
+        try:
+            with os.scandir(os.path.join(root, prefix)) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue  # unreadable, as os.walk skips it
+        directories = []
+        for entry in entries:
+            if not _is_directory(entry):
+                yield prefix + entry.name, None, ""
+            elif entry.is_symlink():
+                reason, detail = _symlink_reason(root, Path(entry.path))
+                yield prefix + entry.name + "/", reason, detail
+            elif entry.name in vendored:
+                yield prefix + entry.name + "/", ExclusionReason.VENDORED, "vendored directory"
+            elif entry.name not in skipped:
+                directories.append(prefix + entry.name + "/")
+        pending.extend(reversed(directories))
+
+
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    """A directory, or a symlink to one (left out as a symlink, not walked)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _symlink_reason(root: Path, full: Path) -> tuple[ExclusionReason, str]:
@@ -306,8 +318,14 @@ def _symlink_reason(root: Path, full: Path) -> tuple[ExclusionReason, str]:
     return ExclusionReason.SYMLINK_OUTSIDE, "points outside the repository"
 
 
-def _classify_path(root: Path, path: str, config: IndexConfig) -> Candidate | Exclusion | None:
-    """Decide what the path and ``lstat`` tell; ``None`` for entries that are not files."""
+def _classify_path(
+    root: Path, path: str, config: IndexConfig, real_dirs: dict[str, bool]
+) -> Candidate | Exclusion | None:
+    """Decide what the path and ``lstat`` tell; ``None`` for entries that are not files.
+
+    ``real_dirs`` remembers, per directory, whether it is reached without a symlink (many
+    files share a directory, and resolving a path costs an ``lstat`` per component).
+    """
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
@@ -321,15 +339,15 @@ def _classify_path(root: Path, path: str, config: IndexConfig) -> Candidate | Ex
         return Exclusion(path, ExclusionReason.EXCLUDED_BY_CONFIG, "matches an exclude glob")
     if config.include and not _matches(path, config.include):
         return Exclusion(path, ExclusionReason.EXCLUDED_BY_CONFIG, "matches no include glob")
-    full = root / path
+    full = os.path.join(root, path)
     try:
-        stat = full.lstat()
+        status = os.lstat(full)
     except OSError:
         return None  # listed by git but deleted from the work tree
-    if full.is_symlink() or os.path.realpath(full) != str(full):
-        reason, detail = _symlink_reason(root, full)
+    if stat.S_ISLNK(status.st_mode) or not _is_real_dir(os.path.dirname(full), real_dirs):
+        reason, detail = _symlink_reason(root, Path(full))
         return Exclusion(path, reason, detail)
-    if not full.is_file():
+    if not stat.S_ISREG(status.st_mode):
         return None  # a submodule or another special entry
     name = parts[-1]
     if _GENERATED_NAME.search(name):
@@ -340,13 +358,24 @@ def _classify_path(root: Path, path: str, config: IndexConfig) -> Candidate | Ex
     if language is not None and config.languages and language not in config.languages:
         language = None
     if language is None:
-        css = name.lower().endswith(".css") and stat.st_size <= config.max_file_bytes
-        if css and _css_is_minified(full, config):
+        css = name.lower().endswith(".css") and status.st_size <= config.max_file_bytes
+        if css and _css_is_minified(Path(full), config):
             return Exclusion(path, ExclusionReason.MINIFIED, "long lines, little whitespace")
         return Exclusion(path, ExclusionReason.UNSUPPORTED, "no grammar for this file type")
-    if stat.st_size > config.max_file_bytes:
+    if status.st_size > config.max_file_bytes:
         return Exclusion(path, ExclusionReason.TOO_LARGE, f"over {config.max_file_bytes} bytes")
-    return Candidate(path=path, language=language, size=stat.st_size)
+    return Candidate(path=path, language=language, size=status.st_size)
+
+
+def _is_real_dir(directory: str, known: dict[str, bool]) -> bool:
+    """Whether no symlink lies on the way to ``directory`` from the (resolved) root, which
+    ``known`` starts with: its parent's answer and one ``lstat`` of its own."""
+    real = known.get(directory)
+    if real is None:
+        parent = os.path.dirname(directory)
+        real = parent != directory and _is_real_dir(parent, known)
+        real = known[directory] = real and not os.path.islink(directory)
+    return real
 
 
 def _css_is_minified(full: Path, config: IndexConfig) -> bool:

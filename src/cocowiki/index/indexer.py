@@ -9,10 +9,13 @@ The phases and why they are shaped so:
    one), so parallelism means processes; they start in about 0.1 s and pay off only on
    larger repositories, so ``workers=0`` uses them when there are more than ~4 MB to
    parse (see ``bench/cocowiki/index_speed.py`` for the numbers);
-3. resolve (:mod:`.resolve`): always over the whole repository, as any file's names may
-   point into any other;
-4. store (:mod:`.store`): one atomic write, skipped when the inputs' fingerprint equals
-   the previous catalog's (a clean rerun writes nothing).
+3. resolve (:mod:`.resolve`): over the whole repository, as any file's names may point
+   into any other; when the re-parsed files kept what other files' resolution reads of
+   them (:func:`~.resolve.reusable_resolution`), the other files keep their resolved
+   references and only the re-parsed files' names are resolved again;
+4. store (:mod:`.store`): skipped when the inputs' fingerprint equals the previous
+   catalog's (a clean rerun writes nothing); an update in place, in one transaction,
+   when only the re-parsed files' rows changed; else one atomic write of the whole file.
 
 Only an unusable request raises (:class:`~.errors.IndexingError`); problems with files
 are counted in the result.
@@ -26,7 +29,7 @@ import multiprocessing
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +40,9 @@ from .config import IndexConfig
 from .errors import IndexingError
 from .extract import FileContext, extract_file
 from .files import Candidate, Discovery, LoadedSource, discover, read_source
-from .model import Exclusion, FileExtraction, IndexResult, ParseError, SourceFile
+from .model import Exclusion, FileExtraction, IndexResult, ParseError, Reference, SourceFile
 from .naming import go_modules, module_name, python_packages
-from .resolve import resolve
+from .resolve import resolve, reusable_resolution
 from .store import (
     SCHEMA_VERSION,
     catalog_path,
@@ -47,6 +50,8 @@ from .store import (
     load_file_keys,
     read_index,
     read_meta,
+    recover_catalog,
+    update_catalog,
     write_catalog,
 )
 
@@ -113,6 +118,7 @@ def _index(
     report("discover", 1, 1)
 
     catalog = catalog_path(output)
+    recover_catalog(catalog)
     previous = load_file_keys(catalog)
     tasks: list[ParseTask] = []
     for candidate in discovery.candidates:
@@ -142,7 +148,7 @@ def _index(
         if unchanged is not None:
             report("store", 1, 1)
             return unchanged
-    cache = load_cache(catalog, set(reused)) if reused else {}
+    cache = load_cache(catalog) if reused else {}
     extractions = fresh + [cache[path].extraction for path in reused if path in cache]
     missing = [path for path in reused if path not in cache]
     if missing:  # the catalog changed under us: parse those files after all
@@ -159,7 +165,11 @@ def _index(
 
     now = time.perf_counter()
     report("resolve", 0, 1)
-    references = resolve(extractions)
+    resolved_before: dict[str, Sequence[Reference]] = {}
+    if cache and read_meta(catalog).get("tool_version") == __version__:
+        before = {path: cached.extraction for path, cached in cache.items()}
+        resolved_before = reusable_resolution(extractions, [x.file.path for x in fresh], before)
+    references = resolve(extractions, resolved_before)
     timings["resolve"] = time.perf_counter() - now
     report("resolve", 1, 1)
 
@@ -178,8 +188,13 @@ def _index(
     now = time.perf_counter()
     report("store", 0, 1)
     result.timings = {**timings, "total": time.perf_counter() - started}
+    changed = [x.file.path for x in fresh]
+    in_place = bool(resolved_before) and len(resolved_before) + len(changed) == len(extractions)
     try:
-        write_catalog(output, result, keys, fingerprint, __version__)
+        if not (
+            in_place and update_catalog(output, result, keys, fingerprint, __version__, changed)
+        ):
+            write_catalog(output, result, keys, fingerprint, __version__)
     except OSError as exc:
         raise IndexingError(f"cannot write the catalog in {output}: {exc}") from exc
     timings["store"] = time.perf_counter() - now

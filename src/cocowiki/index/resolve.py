@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .languages import FAMILIES, HEADER_EXTENSIONS
@@ -47,6 +47,7 @@ _SELF_WORDS = frozenset({"self", "this", "cls", "Self", "base"})
 _CALL_KINDS = CALLABLE_KINDS | {ComponentKind.CLASS, ComponentKind.STRUCT}
 _INHERIT_KINDS = TYPE_KINDS
 _CONTAINER_KINDS = TYPE_KINDS | {ComponentKind.IMPL}
+_BASE_KINDS = frozenset({ReferenceKind.INHERIT, ReferenceKind.IMPL})
 _JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs")
 _SEPARATORS = {"rust": "::", "c": "::"}
 #: Families where a bare name inside a method may be a member of the method's type.
@@ -154,13 +155,17 @@ class Resolver:
 
     # -- entry ------------------------------------------------------------------------
 
-    def resolve(self) -> list[Reference]:
+    def resolve(self, known: Mapping[str, Sequence[Reference]] | None = None) -> list[Reference]:
         """All references of all files with their targets filled in, in a stable order.
 
         Imports first (all files), so that a symbol re-exported by a package
         (``from .circle import Circle`` in ``__init__.py``) can be followed to its
-        definition; then every other reference.
+        definition; then every other reference. ``known`` holds, for files whose
+        resolution cannot have changed (:func:`reusable_resolution`), their references as
+        resolved before: of those files only the bases of types are resolved again, in
+        order, since a later file's ``self.x`` may be looked up through them.
         """
+        known = known or {}
         imports: list[Reference] = []
         for extraction in self.extractions:
             scope = FileScope()
@@ -169,19 +174,24 @@ class Resolver:
             family = self.family[path]
             for ref in extraction.references:
                 if ref.kind is ReferenceKind.IMPORT:
-                    imports.append(self._import(ref, family, scope))
+                    imports.append(self._import(as_written(ref), family, scope))
         resolved = [self._follow_reexport(ref) for ref in imports]
         for extraction in self.extractions:
             path = extraction.file.path
             family = self.family[path]
             scope = self.scopes[path]
             self._implicit_scope(path, family, scope)
+            before = known.get(path)
+            if before is not None:
+                resolved.extend(ref for ref in before if ref.kind is not ReferenceKind.IMPORT)
+                for ref in extraction.references:
+                    if ref.kind in _BASE_KINDS:
+                        self._name(as_written(ref), family, scope)
+                continue
             for ref in extraction.references:
                 if ref.kind is not ReferenceKind.IMPORT:
-                    resolved.append(self._name(ref, family, scope))
-        resolved.sort(
-            key=lambda ref: (ref.path, ref.line, ref.kind, ref.target_name, ref.source_id)
-        )
+                    resolved.append(self._name(as_written(ref), family, scope))
+        resolved.sort(key=_catalog_order)
         return resolved
 
     def _follow_reexport(self, ref: Reference) -> Reference:
@@ -636,6 +646,62 @@ class Resolver:
         )
 
 
+def _catalog_order(ref: Reference) -> tuple[str, int, str, str, str]:
+    return (ref.path, ref.line, ref.kind, ref.target_name, ref.source_id)
+
+
+def as_written(ref: Reference) -> Reference:
+    """The reference without a target (a cached file's references are stored resolved)."""
+    if ref.target_id is None and ref.target_path is None and ref.confidence == 0.0:
+        return ref
+    return _targeted(ref, None, None, 0.0)
+
+
+def resolution_interface(extraction: FileExtraction) -> Hashable:
+    """What other files' resolution reads of a file: its components' identities and
+    their order by line (the tie-break between same-named candidates), and its imports
+    and bases as written (scopes and base types). Lines, counts, calls and type uses are
+    left out: an edit that changes only those changes nothing for other files.
+
+    Imports and bases are compared in the catalog's order (by line, then name), which is
+    the order the catalog keeps them in: a just-parsed file has them in source order,
+    which for several on one line (``class A(B, C)``) the catalog does not keep.
+    """
+    components = extraction.components
+    return (
+        extraction.file.path,
+        extraction.file.language,
+        tuple((c.id, c.kind, c.name, c.qualified_name, c.parent_id) for c in components),
+        tuple(c.id for c in sorted(components, key=lambda c: (c.start_line, c.id))),
+        tuple(
+            (r.kind, r.target_name, r.source_id, r.qualifier, r.alias, r.member)
+            for r in sorted(extraction.references, key=_catalog_order)
+            if r.kind is ReferenceKind.IMPORT or r.kind in _BASE_KINDS
+        ),
+    )
+
+
+def reusable_resolution(
+    extractions: Sequence[FileExtraction],
+    fresh: Iterable[str],
+    before: Mapping[str, FileExtraction],
+) -> dict[str, Sequence[Reference]]:
+    """The resolved references of the files not in ``fresh``, when they cannot resolve
+    differently from ``before`` (the previous catalog's extractions, references resolved):
+    the same files, and each re-parsed file has the :func:`resolution_interface` it had.
+    Otherwise nothing, and everything is resolved again."""
+    if {x.file.path for x in extractions} != set(before):
+        return {}
+    changed = set(fresh)
+    for extraction in extractions:
+        path = extraction.file.path
+        if path in changed:
+            previous = before[path]
+            if resolution_interface(extraction) != resolution_interface(previous):
+                return {}
+    return {path: x.references for path, x in before.items() if path not in changed}
+
+
 def _targeted(
     ref: Reference, target_id: str | None, target_path: str | None, confidence: float
 ) -> Reference:
@@ -737,6 +803,9 @@ def _nearest(paths: Sequence[str], near: str) -> str:
     return min(paths, key=lambda path: (_distance(path, near), path))
 
 
-def resolve(extractions: Sequence[FileExtraction]) -> list[Reference]:
-    """Resolve every reference of a repository's extractions (see the module docstring)."""
-    return Resolver(extractions).resolve()
+def resolve(
+    extractions: Sequence[FileExtraction], known: Mapping[str, Sequence[Reference]] | None = None
+) -> list[Reference]:
+    """Resolve every reference of a repository's extractions (see the module docstring);
+    ``known``: resolved references to keep (:func:`reusable_resolution`)."""
+    return Resolver(extractions).resolve(known)

@@ -37,13 +37,15 @@ def run_verify_command(
     as_json: bool = False,
     index_config: IndexConfig | None = None,
     diagram_checker: DiagramChecker | None = None,
+    diagram_cache: bool = True,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
     """Verify the wiki in ``output`` against ``repo`` (default: the current directory).
 
     ``index_config`` defaults to the wiki's ``config.toml``; ``diagram_checker`` replaces
-    the mermaid process verify starts (to share one across runs).
+    the mermaid process verify starts (to share one across runs); ``diagram_cache=False``
+    parses every diagram again instead of reusing the answers the build kept.
     """
     out, err = stdout or sys.stdout, stderr or sys.stderr
     repo_path = repo if repo is not None else Path.cwd()
@@ -57,6 +59,7 @@ def run_verify_command(
                 index_config=config,
                 progress=update,
                 diagram_checker=diagram_checker,
+                diagram_cache=diagram_cache,
             )
     except (VerifyError, ConfigError) as exc:
         return report_error("verify", str(exc), as_json, out, err)

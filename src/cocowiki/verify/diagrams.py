@@ -1,18 +1,23 @@
 """Mermaid blocks of the pages, parsed by the real ``mermaid`` parser under node.
 
-All the wiki's diagrams go to one node process (:class:`~cocowiki.mermaid.MermaidChecker`)
-in one batch: starting node and loading mermaid costs about a second, a diagram tens of
-milliseconds (a class diagram the most), so this check is most of ``cw verify``'s time.
-Where node or mermaid is missing, each diagram fails as "not checked", with the reason
-and what to install: a diagram nobody parsed is not verified.
+A diagram whose text the build already parsed, under the same parser (the versions of
+mermaid and jsdom and the checker script), has its answer in the output's cache
+(:mod:`cocowiki.mermaid_cache`): the same text under the same parser parses the same
+way, so it is not parsed again. Every other diagram is parsed, spread over one node
+process per core (:class:`~cocowiki.mermaid.MermaidPool`): starting node and loading
+mermaid costs about a second, a diagram tens of milliseconds (a class diagram the most).
+Where node or mermaid is missing, each diagram without an answer fails as "not
+checked", with the reason and what to install: a diagram nobody parsed is not verified.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 
 from ..build.verification import DiagramChecker
-from ..mermaid import MermaidChecker, MermaidCheckerFailed, MermaidUnavailable
+from ..mermaid import MermaidCheckerFailed, MermaidPool, MermaidUnavailable
+from ..mermaid_cache import DiagramCache
 from .failures import Failure, Tally
 from .pagescan import Block
 
@@ -27,33 +32,40 @@ def check_diagrams(
     blocks: Callable[[], Sequence[PageBlock]],
     checker: DiagramChecker | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: DiagramCache | None = None,
 ) -> Tally:
-    """Parse every diagram, all in one call of the parser.
+    """Parse every diagram ``cache`` has no answer for, each distinct text once.
 
-    Without ``checker`` a :class:`~cocowiki.mermaid.MermaidChecker` is started here, and
-    ``blocks`` is called once it is up, so node starts while the caller is still reading
-    the pages.
+    Without ``checker`` the mermaid processes are started here; when no answer can come
+    from the cache they start before ``blocks`` is called, so node loads while the
+    caller is still reading the pages.
     """
     report = progress or _no_progress
-    try:
-        if checker is not None:
-            return _parse_all(blocks(), checker, report)
-        with MermaidChecker() as owned:
-            return _parse_all(blocks(), owned.check, report)
-    except (MermaidUnavailable, MermaidCheckerFailed) as exc:
+    with contextlib.ExitStack() as stack:
+        if checker is None:
+            pool = stack.enter_context(MermaidPool())
+            if cache is None or not len(cache):
+                pool.start()
+            checker = pool.check
         every = blocks()
-        return _tally(every, [f"not checked: {exc}"] * len(every))
+        report(0, len(every))
+        texts = list(dict.fromkeys(block.text for _, _, block in every))
+        answers = cache.known(texts) if cache is not None else {}
+        new = [text for text in texts if text not in answers]
+        unchecked: dict[str, str] = {}
+        try:
+            answers.update(zip(new, checker(new) if new else [], strict=True))
+        except (MermaidUnavailable, MermaidCheckerFailed) as exc:
+            unchecked = dict.fromkeys(new, f"not checked: {exc}")
+        report(len(every), len(every))
+    return _tally(every, [_message(block.text, answers, unchecked) for _, _, block in every])
 
 
-def _parse_all(
-    blocks: Sequence[PageBlock], checker: DiagramChecker, report: Callable[[int, int], None]
-) -> Tally:
-    report(0, len(blocks))
-    texts = list(dict.fromkeys(block.text for _, _, block in blocks))  # each source once
-    parsed = dict(zip(texts, checker(texts) if texts else [], strict=True))
-    report(len(blocks), len(blocks))
-    errors = [parsed[block.text] for _, _, block in blocks]
-    return _tally(blocks, [None if e is None else f"does not parse: {e}" for e in errors])
+def _message(text: str, answers: dict[str, str | None], unchecked: dict[str, str]) -> str | None:
+    if text in unchecked:
+        return unchecked[text]
+    error = answers[text]
+    return None if error is None else f"does not parse: {error}"
 
 
 def _tally(blocks: Sequence[PageBlock], results: Sequence[str | None]) -> Tally:

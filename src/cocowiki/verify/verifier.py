@@ -1,8 +1,8 @@
 """``verify_wiki``: re-check a built wiki against the repository as it is now.
 
-It reads the wiki (:mod:`.wiki`) and never writes into it. The Mermaid parser is the slow
-part to start (about a second of node start-up), so every diagram of every page goes to
-one node process in a worker thread, while this thread checks citations, links and
+It reads the wiki (:mod:`.wiki`) and never writes into it. Diagrams are checked in a
+worker thread (answers the build kept for the same text and parser are reused, the rest
+go to node, one process per core), while this thread checks citations, links and
 footprints (and indexes the tree if a footprint needs the index). The report is the same
 whatever the order the checks finish in: failures are sorted by page, then by check.
 """
@@ -20,6 +20,7 @@ from ..build.sources import SourceReader
 from ..build.verification import DiagramChecker
 from ..console import ProgressCallback
 from ..index import IndexConfig, IndexResult
+from ..mermaid_cache import DiagramCache
 from ..paths import output_dir
 from .citations import CitationCheck
 from .diagrams import PageBlock, check_diagrams
@@ -81,8 +82,13 @@ def verify_wiki(
     index_config: IndexConfig | None = None,
     progress: ProgressCallback | None = None,
     diagram_checker: DiagramChecker | None = None,
+    diagram_cache: bool = True,
 ) -> VerifyReport:
     """Check the wiki in ``output`` (default ``<repo>/.cocowiki``) against ``repo`` now.
+
+    With ``diagram_cache`` (the default) a diagram the build parsed, with the same text
+    and the same parser, takes its answer from the wiki's cache; without it every
+    diagram is parsed again.
 
     Raises :class:`~.wiki.VerifyError` when there is no wiki to check or ``repo`` is not
     a directory; every other problem is a failure in the report.
@@ -101,6 +107,7 @@ def verify_wiki(
             blocks.result,
             diagram_checker,
             lambda done, total: report("diagrams", done, total),
+            DiagramCache.load(wiki.output) if diagram_cache else None,
         )
         try:
             scans = _scan_pages(wiki, report)

@@ -1,10 +1,10 @@
 """Rendered pages remembered by the digest of their Markdown, across builds.
 
-markdown-it-py reads about a megabyte of page Markdown a second, and citation-heavy pages
-are large, so rendering every page on every build would make a one-file edit cost as much
-as a cold build. The cache (``<output>/.viewer-cache.json``) maps the SHA-256 of a page's
-Markdown, salted with everything else the rendering depends on (this renderer's version,
-markdown-it-py's, where the pages sit relative to the repository, the set of page ids),
+A large wiki's pages are tens of megabytes of citation-heavy Markdown (a couple of
+seconds to render), and a one-file edit changes a few of them. The cache
+(``<output>/.viewer-cache.json``) maps the SHA-256 of a page's Markdown, salted with
+everything else the rendering depends on (this renderer's version, markdown-it-pyrs's,
+where the pages sit relative to the repository, the set of page ids),
 to what :func:`.markdown.render_page` returned. Entries no page uses any more are dropped
 on save; the file is written only when it changes.
 """
@@ -12,19 +12,19 @@ on save; the file is written only when it changes.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import markdown_it
+import orjson
 
 from tiffany.atomic import write_if_changed
 
 from .markdown import Citation, LinkContext, RenderedPage, render_page
 
 CACHE_NAME = ".viewer-cache.json"
-RENDER_VERSION = "1"  # bump when render_page's output changes for the same input
+RENDER_VERSION = "2"  # bump when render_page's output changes for the same input
 
 
 class RenderCache:
@@ -54,12 +54,12 @@ class RenderCache:
     def save(self) -> bool:
         """Keep what this build used; True when the file changed."""
         document = {"salt": self.salt, "pages": self._used}
-        return write_if_changed(self.path, json.dumps(document, sort_keys=True))
+        return write_if_changed(self.path, orjson.dumps(document, option=orjson.OPT_SORT_KEYS))
 
     def _load(self) -> dict[str, dict[str, Any]]:
         try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            document = orjson.loads(self.path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
             return {}
         if not isinstance(document, dict) or document.get("salt") != self.salt:
             return {}
@@ -70,7 +70,7 @@ class RenderCache:
 def _salt(context: LinkContext) -> str:
     ids = "\0".join(sorted(context.page_ids))
     where = os.path.relpath(context.pages_dir, context.repo)
-    material = f"{RENDER_VERSION}\0{markdown_it.__version__}\0{where}\0{ids}"
+    material = f"{RENDER_VERSION}\0{version('markdown-it-pyrs')}\0{where}\0{ids}"
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -41,10 +41,11 @@ def embed_sources(
 ) -> dict[str, EmbeddedSource]:
     """Read each of ``paths`` (relative to ``repo``) within the limits, in path order."""
     root = repo.resolve()
+    directories: dict[str, Path] = {}
     embedded: dict[str, EmbeddedSource] = {}
     total = 0
     for path in sorted(set(paths)):
-        source = _read(root, path, max_file_bytes)
+        source = _read(root, _resolved(root, path, directories), max_file_bytes)
         if source.text is not None:
             size = len(source.text.encode("utf-8"))
             if total + size > max_total_bytes:
@@ -59,8 +60,18 @@ def embed_sources(
     return embedded
 
 
-def _read(root: Path, path: str, max_file_bytes: int) -> EmbeddedSource:
-    candidate = (root / path).resolve()
+def _resolved(root: Path, path: str, directories: dict[str, Path]) -> Path:
+    """``root / path`` with every symlink resolved, each directory resolved once (many
+    cited files share one, and resolving costs an ``lstat`` per component)."""
+    directory, _, name = path.rpartition("/")
+    real = directories.get(directory)
+    if real is None:
+        real = directories[directory] = (root / directory).resolve()
+    candidate = real / name
+    return candidate.resolve() if candidate.is_symlink() or name in ("", ".", "..") else candidate
+
+
+def _read(root: Path, candidate: Path, max_file_bytes: int) -> EmbeddedSource:
     if not candidate.is_relative_to(root) or candidate == root:
         return EmbeddedSource(None, "not embedded: the path leads outside the repository")
     if not candidate.is_file():

@@ -1,0 +1,78 @@
+"""The module tree of the last plan, reused while what it was planned from is the same.
+
+Planning reads every file and every resolved reference of the index (about a second on
+a 500,000-line repository), and a build plans on every run. The tree is a pure function
+of the index (whose catalog fingerprint covers every input of it), the repository's
+place (the root's title is its name), the settings and the planner's code, so
+``<output>/.module-tree.key`` records a digest of those next to a digest of the
+``module_tree.json`` they gave. While both still match, the tree is read back instead of
+planned again; a tree edited by hand, or a key written by a killed build before its
+tree, does not match and is planned again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from tiffany.atomic import write_if_changed
+
+from .. import __version__
+from ..index.model import IndexResult
+from ..index.store import catalog_path, read_meta
+from .config import PlanConfig
+from .model import ModuleTree
+from .planner import plan_modules
+from .store import PlanError, module_tree_path, read_module_tree, write_module_tree
+
+PLAN_KEY_NAME = ".module-tree.key"
+_PLANNER_CODE = Path(__file__).parent
+
+
+def plan_or_reuse(output: Path, index: IndexResult, config: PlanConfig) -> tuple[ModuleTree, bool]:
+    """The module tree of ``index``, the index in ``output``'s catalog (as
+    :func:`~cocowiki.index.index_repository` just returned it), and whether
+    ``module_tree.json`` was written."""
+    key = _plan_key(output, index, config)
+    if key is not None:
+        tree = _reuse(output, key)
+        if tree is not None:
+            return tree, False
+    tree = plan_modules(index, config)
+    text = tree.dumps()
+    written = write_module_tree(output, tree)
+    if key is not None:
+        record = {"key": key, "tree": hashlib.sha256(text.encode()).hexdigest()}
+        write_if_changed(output / PLAN_KEY_NAME, json.dumps(record, sort_keys=True) + "\n")
+    return tree, written
+
+
+def _plan_key(output: Path, index: IndexResult, config: PlanConfig) -> str | None:
+    fingerprint = read_meta(catalog_path(output)).get("fingerprint")
+    if not fingerprint:
+        return None
+    digest = hashlib.sha256()
+    material = (__version__, fingerprint, index.repo, json.dumps(asdict(config), sort_keys=True))
+    digest.update("\0".join(material).encode())
+    for path in sorted(_PLANNER_CODE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _reuse(output: Path, key: str) -> ModuleTree | None:
+    """The tree on disk, if the last plan recorded ``key`` for exactly these bytes."""
+    try:
+        record = json.loads((output / PLAN_KEY_NAME).read_text(encoding="utf-8"))
+        data = module_tree_path(output).read_bytes()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(record, dict) or record.get("key") != key:
+        return None
+    if record.get("tree") != hashlib.sha256(data).hexdigest():
+        return None
+    try:
+        return read_module_tree(output)
+    except PlanError:
+        return None
