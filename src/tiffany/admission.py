@@ -76,6 +76,9 @@ class Admission:
         self._live_by_priority = [0] * len(Priority)
         self._live: dict[Task, Priority] = {}  # the level each task was admitted at
         self._waiting: list[tuple[int, int, Task]] = []  # (priority, seq, task) heap
+        # Levels of waiters woken with room kept for them: they spawn on their next step,
+        # and until then the room is theirs, not the next spawner's.
+        self._reserved: list[Priority] = []
         self._seq = itertools.count()
 
     # -- the kernel's side ------------------------------------------------------------
@@ -96,13 +99,18 @@ class Admission:
     # -- the spawner's side -----------------------------------------------------------
     async def admit(self, priority: Priority) -> None:
         """Return when a task of ``priority`` may be spawned, or raise ``Overloaded``."""
-        if priority == Priority.CRITICAL or self._has_room(priority):
+        if priority == Priority.CRITICAL or (
+            not self._queued_ahead(priority) and self._has_room(priority)
+        ):
             return
         if self.over_limit is OverLimit.SHED and self._shed_below(priority):
             return
         if self.over_limit is OverLimit.WAIT:
             self.waited += 1
             await block("admission", self._park(priority))
+            # Woken by _admit_waiters with room reserved: the spawn that follows takes it
+            # in this same step (no trap in between), so hand the reservation over now.
+            self._reserved.remove(priority)
             return
         self.rejected += 1
         raise Overloaded(
@@ -110,18 +118,33 @@ class Admission:
             "retry later, lower the load, or raise the admission limits"
         )
 
-    def _has_room(self, priority: Priority) -> bool:
+    @property
+    def waiting(self) -> bool:
+        """Whether any spawner waits for room (the kernel then re-checks between batches)."""
+        return bool(self._waiting)
+
+    def _queued_ahead(self, priority: Priority) -> bool:
+        """Whether a spawner that came earlier, at this level or a more urgent one, waits
+        for room that is shared (no overtaking). One that waits only because its own
+        level is full holds up nobody else."""
+        return any(level <= priority and self._level_room(level) for level, _, _ in self._waiting)
+
+    def _level_room(self, level: int) -> bool:
+        limit = self.max_live_per_priority.get(Priority(level))
+        if limit is None:
+            return True
+        return self._live_by_priority[level] + self._reserved.count(Priority(level)) < limit
+
+    def _shared_room(self) -> bool:
         kernel = self.kernel
         assert kernel is not None, "Admission used before the kernel bound it"
-        if self._waiting and self._waiting[0][0] <= priority:
-            return False  # an earlier or more urgent spawner waits: no overtaking
-        live = len(kernel._tasks)
-        if self.max_live is not None and live >= self.max_live:
+        reserved = len(self._reserved)
+        if self.max_live is not None and len(kernel._tasks) + reserved >= self.max_live:
             return False
-        if self.max_ready is not None and sum(map(len, kernel._queues)) >= self.max_ready:
-            return False
-        limit = self.max_live_per_priority.get(priority)
-        return limit is None or self._live_by_priority[priority] < limit
+        return self.max_ready is None or sum(map(len, kernel._queues)) + reserved < self.max_ready
+
+    def _has_room(self, priority: Priority) -> bool:
+        return self._shared_room() and self._level_room(priority)
 
     def _park(self, priority: Priority) -> Callable[[Task], Callable[[Task], bool]]:
         def setup(task: Task) -> Callable[[Task], bool]:
@@ -138,13 +161,30 @@ class Admission:
         return setup
 
     def _admit_waiters(self) -> None:
+        """Wake the waiters that fit now, most urgent first, each with its room reserved.
+
+        A waiter whose own level is full is passed over for less urgent ones; once the
+        shared limits are reached, nobody else fits.
+        """
         kernel = self.kernel
+        passed_over = []
         while self._waiting and kernel is not None:
-            entry = heapq.heappop(self._waiting)  # _has_room must not see it as ahead
-            if not self._has_room(Priority(entry[0])):
-                heapq.heappush(self._waiting, entry)
-                return
-            kernel.reschedule(entry[2])
+            entry = heapq.heappop(self._waiting)
+            level = Priority(entry[0])
+            if self._has_room(level):
+                self._reserved.append(level)
+                kernel.reschedule(entry[2])
+                continue
+            passed_over.append(entry)
+            if not self._shared_room():
+                break
+        for entry in passed_over:
+            heapq.heappush(self._waiting, entry)
+
+    def recheck(self) -> None:
+        """Admit waiters that fit now although no task ended (the ready queue drained)."""
+        self._admit_waiters()
+        self._update_pressure()
 
     def _shed_below(self, priority: Priority) -> bool:
         """Drop the least urgent queued task that has not started, if less urgent."""

@@ -437,6 +437,7 @@ class Kernel:
         tasks = self._tasks
         timers = self._timers
         now = self.now
+        admission = self.admission
         while keep_going():
             # One batch: as many steps as there were ready tasks at its start, so I/O
             # and timers are looked at between batches even when work never runs out.
@@ -462,6 +463,8 @@ class Kernel:
                 self.signals.deliver()
             if timers and timers[0][0] <= now():
                 self._fire_timers(now())
+            if admission is not None and admission.waiting:
+                admission.recheck()  # a limit on ready depth frees room as tasks block
             if any(queues):
                 if self.io.waiting or self.threads.pending:
                     self._poll(0)

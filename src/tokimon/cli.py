@@ -42,6 +42,12 @@ TestCommandOption = typer.Option(
     "--test-command",
     help="What run_tests runs, e.g. 'npm test --' (default: pytest; resume: the run's own).",
 )
+ConfigOption = typer.Option(
+    None,
+    "--config",
+    help="A TOML file whose tools table sets up the tools, e.g. enables web_fetch "
+    "(default: WORKSPACE/config.toml if it exists).",
+)
 LiveOption = typer.Option(
     None, "--live/--no-live", help="Show the steps live (default: on a terminal)."
 )
@@ -67,10 +73,11 @@ def run(
     as_json: bool = JsonOption,
     live: bool | None = LiveOption,
     test_command: str | None = TestCommandOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Plan GOAL into a workflow, run it on the repository and write a report."""
     options = SessionOptions(
-        repo, workspace, as_json, model=model, live=live, test_command=test_command
+        repo, workspace, as_json, model=model, live=live, test_command=test_command, config=config
     )
     raise typer.Exit(run_command(goal, options))
 
@@ -86,10 +93,11 @@ def resume(
     as_json: bool = JsonOption,
     live: bool | None = LiveOption,
     test_command: str | None = TestCommandOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Continue a run that was interrupted, without redoing the steps that succeeded."""
     options = SessionOptions(
-        repo, workspace, as_json, model=model, live=live, test_command=test_command
+        repo, workspace, as_json, model=model, live=live, test_command=test_command, config=config
     )
     raise typer.Exit(resume_command(run_id, options))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,8 @@ from .workflow import load_state, report_from_state
 from .workspace import RunPaths, Workspace, display_status
 
 MODEL_ENV = "TOKIMON_MODEL"
+CONFIG_NAME = "config.toml"
+"""The settings file a workspace may hold; ``--config`` names another."""
 
 
 class UsageError(TokimonError):
@@ -112,6 +115,35 @@ class SessionOptions(CommandOptions):
     settings: ManagerSettings | None = None
     test_command: str | None = None
     """What ``run_tests`` runs (default pytest); a resume reuses the run's own."""
+    config: Path | None = None
+    """A TOML file whose ``[tools]`` table sets up the tools (default: the workspace's
+    ``config.toml`` when there is one)."""
+
+
+def tool_config(path: Path | None, test_command: str | list[str] | None) -> ToolConfig:
+    """The tools' settings: the ``[tools]`` table of ``path`` (when given), with
+    ``test_command`` over its own. This is how ``web_fetch`` is turned on for a run."""
+    table: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot read the config file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"the config file {path} is not valid TOML: {exc}") from None
+        unknown = sorted(set(data) - {"tools"})
+        if unknown:
+            raise UsageError(
+                f"the config file {path} has unknown table(s) {', '.join(unknown)}; "
+                "it takes [tools] (see docs/tokimon/tools.md)"
+            )
+        table = dict(data.get("tools", {}))
+    if test_command:
+        table["test_command"] = test_command
+    try:
+        return ToolConfig.from_mapping(table)
+    except TokimonError as exc:
+        raise UsageError(f"{path}: {exc}" if path else str(exc)) from None
 
 
 Start = Callable[[Manager], Awaitable[RunOutcome]]
@@ -155,14 +187,17 @@ def _session(command: str, prepare: Prepare, options: SessionOptions) -> int:
     env = options.environment()
     try:
         repo, workspace, spec, tests, start = prepare(env)
-        tool_config = ToolConfig.from_mapping({"test_command": tests} if tests else {})
+        space = Workspace.locate(repo, workspace, env)
+        default_config = space.root / CONFIG_NAME
+        config = options.config or (default_config if default_config.is_file() else None)
+        tools = tool_config(config, tests)
         show = (not options.as_json and err.isatty()) if options.live is None else options.live
         view = LiveSteps(err, f"tokimon {command}") if show else None
         model: Client = client(spec, env=env)
         manager = Manager(
-            Workspace.locate(repo, workspace, env),
+            space,
             model,
-            Toolset(repo, tool_config),
+            Toolset(repo, tools),
             model_name=spec,
             settings=options.settings,
             redactor=model.redactor,

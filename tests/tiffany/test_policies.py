@@ -215,3 +215,64 @@ def test_on_pressure_reports_rising_and_falling_levels() -> None:
     assert levels[:2] == [Pressure.HIGH, Pressure.NORMAL]
     assert snapshot["admission_pressure_level"] == 0
     assert snapshot["admission_admitted"] == 8
+
+
+async def _sleep(seconds: float) -> None:
+    await tiffany.sleep(seconds)
+
+
+def test_admission_wait_serves_waiters_of_one_level_in_turn_never_over_the_limit() -> None:
+    admitted: list[str] = []
+    peak = 0
+
+    async def spawner(name: str) -> None:
+        nonlocal peak
+        await tiffany.spawn(_sleep, 10, name=f"job-{name}")
+        peak = max(peak, len(tiffany.current_kernel().tasks))
+        admitted.append(f"{name}@{tiffany.current_time():g}")
+        await tiffany.sleep(100)  # keep holding its place so the limit stays tight
+
+    async def main() -> None:
+        for name in ("a", "b", "c"):
+            await tiffany.spawn(spawner, name)
+        await tiffany.spawn(_sleep, 5)
+        await tiffany.spawn(_sleep, 7)
+        # 6 live of 6: the three spawners wait, at one level, in arrival order.
+        await tiffany.sleep(200)
+
+    admission = Admission(max_live=6)
+    tiffany.run(main, clock=VirtualClock(), admission=admission)
+    # One slot frees at 5, one at 7, then a job of "a" ends at 15: one spawner each time.
+    assert admitted == ["a@5", "b@7", "c@15"]
+    assert peak <= 6
+
+
+def test_admission_ready_depth_admits_a_waiter_as_soon_as_the_queue_drains() -> None:
+    async def main() -> float:
+        await tiffany.spawn(_sleep, 100)
+        await tiffany.spawn(_sleep, 100)
+        await tiffany.spawn(_sleep, 100)  # 2 ready: waits until they run and block
+        return tiffany.current_time()
+
+    admission = Admission(max_ready=2)
+    assert tiffany.run(main, clock=VirtualClock(), admission=admission) == 0
+    assert admission.waited == 1
+
+
+def test_a_level_at_its_own_limit_does_not_hold_up_other_levels() -> None:
+    admitted: list[str] = []
+
+    async def spawner(priority: Priority) -> None:
+        await tiffany.spawn(_sleep, 10, priority=priority)
+        admitted.append(f"{priority.name}@{tiffany.current_time():g}")
+
+    async def main() -> None:
+        await tiffany.spawn(_sleep, 10, priority=Priority.HIGH)
+        await tiffany.spawn(spawner, Priority.HIGH, priority=Priority.CRITICAL)
+        await tiffany.sleep(1)  # the HIGH spawner now waits for its level
+        await tiffany.spawn(spawner, Priority.LOW, priority=Priority.CRITICAL)
+        await tiffany.sleep(30)
+
+    admission = Admission(max_live_per_priority={Priority.HIGH: 1})
+    tiffany.run(main, clock=VirtualClock(), admission=admission)
+    assert admitted == ["LOW@1", "HIGH@10"]

@@ -115,6 +115,45 @@ def test_inspect_of_an_unknown_step_names_the_steps(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already ended (succeeded); nothing to resume" in again.stderr
 
 
+def _tools_of_the_fix_step(repo: Path) -> list[str]:
+    run = Workspace.locate(repo).find("latest")
+    starts = [e for e in read_trace(run.trace) if e["kind"] == "worker.start"]
+    return [str(name) for name in starts[0]["tools"]]
+
+
+def test_the_workspace_config_file_turns_web_fetch_on(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path)
+    with ScriptedServer([plan(FIX_STEP), *FIXING_TURNS]) as server:
+        assert tokimon("run", GOAL, "--repo", str(repo), env=env_for(server)).exit_code == 0
+    assert "web_fetch" not in _tools_of_the_fix_step(repo)  # off by default
+
+    # The workspace's config.toml is read by every run (and resume) in it.
+    config = repo / ".tokimon" / "config.toml"
+    config.write_text('[tools.web]\nenabled = true\nallowed_hosts = ["docs.python.org"]\n')
+    with ScriptedServer([plan(FIX_STEP), *FIXING_TURNS]) as server:
+        assert tokimon("run", GOAL, "--repo", str(repo), env=env_for(server)).exit_code == 0
+    assert "web_fetch" in _tools_of_the_fix_step(repo)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[tools]\nmax_output_bytes = 'lots'\n", "tools.max_output_bytes"),
+        ("[tool]\n", "unknown table(s) tool"),
+        ("[tools\n", "is not valid TOML"),
+    ],
+)
+def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    repo = copy_repo(tmp_path)
+    config = tmp_path / "tokimon.toml"
+    config.write_text(text)
+    result = tokimon(
+        "run", GOAL, "--repo", str(repo), "--config", str(config), env={"TOKIMON_MODEL": MODEL}
+    )
+    assert result.exit_code == 2 and message in result.stderr and str(config) in result.stderr
+    assert "Traceback" not in result.output
+
+
 def start_run(
     repo: Path, server: ScriptedServer, requests: int, *options: str
 ) -> subprocess.Popen[bytes]:
