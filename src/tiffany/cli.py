@@ -150,25 +150,30 @@ def daemon(
 
 
 # -- clients ------------------------------------------------------------------------------
-def _error(message: str) -> None:
-    """Errors go to stderr as plain text, never wrapped: they hold paths and commands."""
-    typer.echo(f"tiffany: {message}", err=True)
+def _error(message: str, as_json: bool = False, status: int | None = None) -> None:
+    """One line on stderr, never wrapped (it holds paths and commands); with ``--json``,
+    ``{"error": ..., "status": ...}`` on stdout, as ``cw`` and ``tokimon`` do, so a
+    script reads every answer, good or bad, from the same place."""
+    if as_json:
+        typer.echo(json.dumps({"error": message, "status": status}))
+    else:
+        where = f" ({status})" if status else ""
+        typer.echo(f"tiffany: {message}{where}", err=True)
 
 
 @contextmanager
-def _client(socket: Path | None) -> Iterator[Any]:
-    """A connected client; daemon errors become exit statuses with a message on stderr."""
+def _client(socket: Path | None, as_json: bool = False) -> Iterator[Any]:
+    """A connected client; daemon errors become exit statuses and one error message."""
     from .daemon.client import DaemonClient, DaemonUnreachable, RequestFailed
 
     client = DaemonClient(socket)
     try:
         yield client
     except DaemonUnreachable as error:
-        _error(str(error))
+        _error(str(error), as_json)
         raise typer.Exit(EXIT_UNREACHABLE) from None
     except RequestFailed as error:
-        where = f" ({error.status})" if error.status else ""
-        _error(f"{error.message}{where}")
+        _error(error.message, as_json, error.status or None)
         raise typer.Exit(EXIT_FAILED) from None
     finally:
         client.close()
@@ -241,7 +246,7 @@ def ps(
     as_json: JsonOpt = False,
 ) -> None:
     """List the daemon's tasks, running and ended."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         tasks = client.tasks(state=state, agent=agent, limit=limit)
     if as_json:
         _print_json(tasks)
@@ -259,7 +264,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one task in full: arguments, result or error and traceback."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         task = client.task(task_id)
     if as_json:
         _print_json(task)
@@ -329,7 +334,7 @@ def spawn(
 ) -> None:
     """Start a task of AGENT with arguments."""
     args = _parse_args(arg or [], json_args)
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         task = client.spawn(agent, args, priority=priority.upper() if priority else None)
         if wait:
             deadline = None if timeout is None else time.monotonic() + timeout
@@ -356,7 +361,7 @@ def cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a running task (its cleanup runs)."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         task = client.cancel(task_id)
     if as_json:
         _print_json(task)
@@ -369,7 +374,7 @@ def cancel(
 @app.command()
 def agents(socket: SocketOpt = None, as_json: JsonOpt = False) -> None:
     """List the agents the daemon hosts."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         specs = client.agents()
     if as_json:
         _print_json(specs)
@@ -393,7 +398,7 @@ def stats(
     as_json: JsonOpt = False,
 ) -> None:
     """Show the daemon's metrics: tasks, requests, kernel counters."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         if prometheus:
             typer.echo(client.metrics_text(), nl=False)
             return
@@ -435,7 +440,7 @@ def stats(
 @app.command()
 def dump(socket: SocketOpt = None, as_json: JsonOpt = False) -> None:
     """Print every live task in the daemon's kernel with its stack (for stuck tasks)."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         if as_json:
             _print_json(client.dump())
         else:
@@ -465,7 +470,7 @@ def logs(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the daemon's task events (spawned, finished, failed, ...)."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         try:
             for event in client.logs(limit=tail, follow=follow):
                 typer.echo(json.dumps(event) if as_json else _log_line(event))
@@ -492,7 +497,7 @@ def shutdown_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Stop the daemon gracefully: running tasks get the grace period, state is saved."""
-    with _client(socket) as client:
+    with _client(socket, as_json) as client:
         answer = client.shutdown(grace)
         gone = client.wait_until_gone(timeout) if wait else None
     if as_json:

@@ -99,6 +99,12 @@ def test_request_errors_exit_1_with_the_daemons_message(daemon: DaemonProcess) -
     assert code == 1 and "arguments do not fit agent 'add'" in err
 
 
+def test_with_json_a_request_error_is_json_on_stdout(daemon: DaemonProcess) -> None:
+    code, out, err = tiffany_cli("cancel", "999", "--socket", str(daemon.socket), "--json")
+    assert code == 1 and err == ""
+    assert json.loads(out) == {"error": "no task with id 999", "status": 404}
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -181,6 +187,10 @@ def test_no_daemon_exits_3_and_says_how_to_start_one(workdir: Path) -> None:
     assert result.returncode == 3
     assert f"cannot reach the tiffany daemon at {missing}" in result.stderr
     assert f"tiffany daemon --socket {missing} --state DIR" in result.stderr
+    result = real_cli("ps", "--socket", str(missing), "--json")
+    assert result.returncode == 3
+    error = json.loads(result.stdout)
+    assert error["status"] is None and "cannot reach the tiffany daemon" in error["error"]
 
 
 def test_a_stale_socket_is_not_reachable_either(workdir: Path) -> None:
