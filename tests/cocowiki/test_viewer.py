@@ -14,10 +14,13 @@ from typing import Any
 import pytest
 from viewer_helpers import BuiltWiki, make_wiki
 
+from cocowiki.index import IndexConfig, index_repository
 from cocowiki.mermaid import NODE_MODULES_VARIABLE, mermaid_available
 from cocowiki.viewer import ViewerError, write_viewer
-from cocowiki.viewer import cache as cache_module
-from cocowiki.viewer.document import script_json, script_source
+from cocowiki.viewer import pieces as pieces_module
+from cocowiki.viewer import site as site_module
+from cocowiki.viewer import sources as sources_module
+from cocowiki.viewer.document import script_source
 from cocowiki.viewer.markdown import (
     Citation,
     LinkContext,
@@ -25,7 +28,8 @@ from cocowiki.viewer.markdown import (
     citation_of,
     render_page,
 )
-from cocowiki.viewer.sources import embed_sources
+from cocowiki.viewer.pieces import CACHE_NAME, script_json
+from cocowiki.viewer.sources import KnownFiles, embed_sources
 
 
 @pytest.fixture(scope="module")
@@ -208,19 +212,25 @@ def test_without_mermaid_the_viewer_says_why_and_keeps_the_sources(
     assert built.index.stat().st_size < 200_000
 
 
+def count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first line of each page the viewer renders from now on, in order."""
+    rendered: list[str] = []
+    original = site_module.render_page
+
+    def counting(markdown: str, context: LinkContext) -> RenderedPage:
+        rendered.append(markdown.splitlines()[0])
+        return original(markdown, context)
+
+    monkeypatch.setattr(site_module, "render_page", counting)
+    return rendered
+
+
 def test_unchanged_pages_are_not_rendered_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built = make_wiki(tmp_path)
     write_viewer(built.output, built.repo)
-    rendered: list[str] = []
-    original = cache_module.render_page
-
-    def counting(markdown: str, context: LinkContext) -> Any:
-        rendered.append(markdown.splitlines()[0])
-        return original(markdown, context)
-
-    monkeypatch.setattr(cache_module, "render_page", counting)
+    rendered = count_renders(monkeypatch)
     assert write_viewer(built.output, built.repo) is False
     assert rendered == []
     page = built.output / "pages" / "shapes.md"
@@ -229,8 +239,9 @@ def test_unchanged_pages_are_not_rendered_again(
     assert rendered == ["# shapes"]
     shapes = next(p for p in embedded_data(built.index)["pages"] if p["id"] == "shapes")
     assert "Each shape derives" in shapes["html"]
-    cached = json.loads((built.output / cache_module.CACHE_NAME).read_text())
-    assert len(cached["pages"]) == 3  # the old rendering of shapes.md is gone
+    cached = json.loads((built.output / CACHE_NAME).read_text())
+    pages = [key for key in cached["pieces"] if key.startswith("p")]
+    assert len(pages) == 3  # the old rendering of shapes.md is gone
 
 
 def test_only_a_fence_that_says_just_mermaid_is_a_diagram(tmp_path: Path) -> None:
@@ -264,3 +275,117 @@ def test_links_keep_their_title_and_text_is_what_a_reader_sees(tmp_path: Path) -
     )
     assert page.citations == (Citation("src/a.py", 2, 3),)
     assert page.text == "A b c<d> x and y https://example.org/?a=1&b=2 h i 1 2"
+
+
+def test_the_embedded_data_is_its_value_serialised_whole(wiki: BuiltWiki) -> None:
+    """The pieces, serialised apart and joined, are the text of the whole value."""
+    html = wiki.index.read_bytes()
+    start = html.index(b'id="wiki-data">') + len(b'id="wiki-data">')
+    embedded = html[start : html.index(b"</script>", start)]
+    assert embedded == script_json(json.loads(embedded))
+
+
+def rebuilt_from_nothing(built: BuiltWiki) -> bytes:
+    """What a viewer written with no earlier ``index.html`` or sidecar holds (in the same
+    output directory: links are resolved from there)."""
+    aside = built.output.parent / "aside"
+    aside.mkdir(exist_ok=True)
+    for name in ("index.html", CACHE_NAME):  # moved, so they stay the files they were
+        (built.output / name).rename(aside / name)
+    assert write_viewer(built.output, built.repo) is True
+    fresh = built.index.read_bytes()
+    for name in ("index.html", CACHE_NAME):
+        (aside / name).replace(built.output / name)
+    return fresh
+
+
+def change_wiki(built: BuiltWiki, edit: Any) -> None:
+    """Apply ``edit(repo, manifest)`` and index the repository again, as a build would."""
+    manifest_path = built.output / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    edit(built.repo, manifest)
+    manifest_path.write_text(json.dumps(manifest))
+    index_repository(built.repo, built.output, IndexConfig(use_git=False))
+
+
+def test_an_incremental_viewer_is_the_one_written_from_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pieces_module, "RUN_LENGTH", 2)  # several runs of files
+    built = make_wiki(tmp_path)
+    write_viewer(built.output, built.repo)
+    rendered = count_renders(monkeypatch)
+
+    def edit(repo: Path, manifest: dict[str, Any]) -> None:
+        circle = repo / "shapes" / "circle.py"
+        circle.write_text(circle.read_text().replace("\n", "  # edited\n", 1))
+        (repo / "shapes" / "extra.py").write_text("def added() -> int:\n    return 1\n")
+
+    def rename(repo: Path, manifest: dict[str, Any]) -> None:
+        (repo / "app.py").rename(repo / "main_app.py")
+        page = built.output / "pages" / "overview.md"
+        page.write_text(page.read_text().replace("app.py", "main_app.py"))
+        manifest["pages"][0]["files"] = [{"path": "main_app.py", "lines": 9}]
+
+    def delete(repo: Path, manifest: dict[str, Any]) -> None:
+        (repo / "hostile.py").unlink()
+        manifest["pages"][2]["status"] = "verified"
+        manifest["pages"][2]["problems"] = []
+
+    for change, pages_rendered in [(edit, []), (rename, ["# Overview"]), (delete, [])]:
+        rendered.clear()
+        change_wiki(built, change)
+        assert write_viewer(built.output, built.repo) is True
+        assert rendered == pages_rendered  # no page whose Markdown is the same
+        assert built.index.read_bytes() == rebuilt_from_nothing(built), change.__name__
+    data = embedded_data(built.index)
+    assert "# edited" in data["sources"]["shapes/circle.py"]["text"]
+    assert "no such file" in data["sources"]["hostile.py"]["omitted"]
+    assert "main_app.py" in data["sources"] and "app.py" not in data["sources"]
+    paths = {row[3] for row in data["symbols"]["rows"]}
+    assert "shapes/extra.py" in paths and "main_app.py" in paths and "hostile.py" not in paths
+    circle = next(page for page in data["pages"] if page["id"] == "shapes_circle")
+    assert (circle["status"], circle["problems"]) == ("verified", [])
+
+
+def test_a_viewer_changed_by_hand_is_written_again(tmp_path: Path) -> None:
+    built = make_wiki(tmp_path)
+    write_viewer(built.output, built.repo)
+    original = built.index.read_bytes()
+    built.index.write_bytes(original.replace(b"shapes", b"SHAPES"))
+    assert write_viewer(built.output, built.repo) is True
+    assert built.index.read_bytes() == original
+    (built.output / CACHE_NAME).unlink()  # the same bytes are not written again
+    before = built.index.stat().st_mtime_ns
+    assert write_viewer(built.output, built.repo) is False
+    assert built.index.stat().st_mtime_ns == before
+
+
+def test_symbols_stop_at_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pieces_module, "RUN_LENGTH", 2)
+    built = make_wiki(tmp_path)
+    write_viewer(built.output, built.repo)
+    rows = embedded_data(built.index)["symbols"]["rows"]
+    monkeypatch.setattr(site_module, "MAX_SYMBOLS", 5)
+    write_viewer(built.output, built.repo)
+    assert embedded_data(built.index)["symbols"]["rows"] == rows[:5]
+
+
+def test_files_are_remembered_by_their_stat_once_they_are_old_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.py"
+    path.write_text("a = 1\n")
+    just_now = KnownFiles()
+    just_now.content(str(path), path.stat())
+    assert just_now.used == {}  # changed in the last moments: read again next time
+    later = sources_module.time.time_ns() + 10 * sources_module.RACE_MARGIN_NS
+    monkeypatch.setattr(sources_module.time, "time_ns", lambda: later)
+    first = KnownFiles()
+    read = first.content(str(path), path.stat())
+    assert read.data == b"a = 1\n"
+    remembered = KnownFiles(first.used).content(str(path), path.stat())
+    assert (remembered.digest, remembered.size, remembered.data) == (read.digest, 6, None)
+    path.write_text("a = 22\n")
+    again = KnownFiles(first.used).content(str(path), path.stat())
+    assert again.data == b"a = 22\n" and again.digest != read.digest
