@@ -128,3 +128,29 @@ def test_artifacts_of_another_schema_version_are_refused() -> None:
         load_artifact({"kind": "dossier", "schema_version": 99, "module": "x"})
     with pytest.raises(ValueError, match="not a cocowiki artifact"):
         load_artifact({"kind": "page"})
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        *("*", "pkg/*", "pkg/*.py", "pkg/[Rr][Ee][Aa][Dd]*", "pkg/sub/*", "pkg/.*", "missing/*"),
+        *("pkg/a.py/*", "pkg/link/*", "**/*.py", "pkg/*/*.py", "pkg/a.py", "pkg//*", "*/"),
+    ],
+)
+def test_a_glob_of_one_directory_finds_what_pathlib_finds(tmp_path: Path, pattern: str) -> None:
+    """Globs of one directory (research's) read its entries' types, not two stats each:
+    the same files as ``Path.glob``, regular files only, hidden ones included."""
+    repo = tmp_path / "repo"
+    (repo / "pkg" / "sub").mkdir(parents=True)
+    for name in ("a.py", "README.md", "readme.txt", ".hidden", "sub/b.py", "[x].py"):
+        (repo / "pkg" / name).write_text("x\n")
+    (repo / "top.py").write_text("x\n")
+    (repo / "pkg" / "alias.py").symlink_to(repo / "pkg" / "a.py")
+    (repo / "pkg" / "link").symlink_to(repo / "pkg" / "sub")
+    explorer = Explorer(repo, index_repository(repo, tmp_path / "out", IndexConfig(use_git=False)))
+    expected = sorted(
+        found.relative_to(repo).as_posix()
+        for found in repo.glob(pattern)
+        if not found.is_symlink() and found.is_file()
+    )
+    assert explorer.glob(pattern)[0] == expected

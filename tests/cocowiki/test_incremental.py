@@ -10,6 +10,7 @@ byte what a fresh build of the edited repository produces.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ from build_helpers import (
     sections_of,
 )
 
-from cocowiki.build import BuildConfig, BuildResult
+from cocowiki.build import BuildConfig, BuildResult, builder
+from cocowiki.build.graph import load_graph
 from cocowiki.index import IndexConfig, index_repository
+from cocowiki.index.store import catalog_path
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.plan import PlanConfig
 
@@ -275,3 +278,36 @@ def test_new_settings_that_regroup_the_pages_rebuild_what_a_fresh_build_gives(
     assert_same_as_fresh(repo, output, checker, fewer)
     third = build(repo, output, checker, fewer)
     assert third.recomputed == []
+
+
+def test_the_index_changes_and_the_changed_files_decide_as_comparing_everything(
+    shop: Shop, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After edits inside functions a build compares only the inputs the index's changes
+    can touch, and searches entry points again only in the edited files; comparing every
+    input and searching everything again recomputes the same pages and ends the same."""
+    repo, output, _ = shop
+    snapshot = output.parent / "snapshot"
+    shutil.copytree(output, snapshot)
+    app, numbers = repo / "app.py", repo / "util" / "numbers.py"
+    app.write_text(app.read_text().replace("Order([3, 4])", "Order([3, 5])"))
+    numbers.write_text(numbers.read_text().replace("min(value, high)", "min(high, value)"))
+    seen: list[object] = []
+    for name in ("index_changes", "_code_changed"):
+        real = getattr(builder, name)
+        monkeypatch.setattr(builder, name, lambda *a, real=real: seen.append(real(*a)) or seen[-1])
+    known = build(repo, output, checker)
+    changes, searched = seen
+    assert getattr(changes, "files", None) == {"app.py", "util/numbers.py"}
+    assert searched == {"app.py", "util/numbers.py"}  # both are searched for script guards
+    entry_points = load_graph(catalog_path(output))["entry-points"].record
+    assert known.summary()["recomputed"]["entry_points"] is True
+
+    shutil.rmtree(output)
+    shutil.copytree(snapshot, output)
+    monkeypatch.setattr(builder, "index_changes", lambda *arguments: None)
+    monkeypatch.setattr(builder, "_code_changed", lambda stale: None)
+    compared = build(repo, output, checker)
+    assert compared.summary()["recomputed"] == known.summary()["recomputed"]
+    assert load_graph(catalog_path(output))["entry-points"].record == entry_points
+    assert_same_as_fresh(repo, output, checker)

@@ -93,6 +93,21 @@ def test_a_killed_build_then_a_build_equals_an_uninterrupted_build(
     assert_same_as_fresh(repo, output, checker)
 
 
+def test_a_build_killed_after_an_update_in_place_then_another_edit(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    """Two updates in place of the index, the first build over them killed mid-pages:
+    the next build cannot take the index's changes for the whole story unless its state
+    says so, and ends where an uninterrupted build ends."""
+    repo, output, _ = shop
+    edit(repo)
+    build_killed_at(repo, output, "pages", 2)
+    orders = repo / "shop" / "orders.py"
+    orders.write_text(orders.read_text().replace("return sum(", "return  sum("))
+    build(repo, output, checker)
+    assert_same_as_fresh(repo, output, checker)
+
+
 def test_a_build_killed_mid_pages_then_the_edit_undone(shop: Shop, checker: MermaidChecker) -> None:
     """The killed build rewrote pages for an edit that is then undone: the graph still
     describes the old pages, whose inputs match again, but their files changed on disk."""

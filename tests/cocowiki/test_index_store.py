@@ -224,3 +224,41 @@ def test_parallel_parse_gives_the_same_index(repo: Path, tmp_path: Path) -> None
     assert parallel.files == serial.files
     assert parallel.components == serial.components
     assert parallel.references == serial.references
+
+
+def test_updates_in_place_record_what_they_changed(repo: Path, tmp_path: Path) -> None:
+    """The build graph asks what changed since the index it last saw: the files an update
+    in place replaced, the files their references point into, their components' names;
+    unknown across a whole rewrite."""
+    out = tmp_path / "out"
+    index_repository(repo, out, WALK)
+    catalog = catalog_path(out)
+    first = store_module.read_meta(catalog)["fingerprint"]
+    assert store_module.index_changes(catalog, first, first) == store_module.IndexChanges()
+    circle = repo / "shapes" / "circle.py"
+    circle.write_text(circle.read_text().replace("return PI", "return 1.0 * PI"))
+    index_repository(repo, out, WALK)
+    second = store_module.read_meta(catalog)["fingerprint"]
+    changes = store_module.index_changes(catalog, first, second)
+    assert changes is not None
+    assert changes.files == {"shapes/circle.py"}
+    assert {"Circle", "area"} <= changes.names
+    assert "shapes/base.py" in changes.targets  # Circle(Shape): its base's file
+    base = repo / "shapes" / "base.py"
+    base.write_text(base.read_text() + "\n# the end\n")
+    index_repository(repo, out, WALK)
+    third = store_module.read_meta(catalog)["fingerprint"]
+    both = store_module.index_changes(catalog, first, third)
+    assert both is not None and both.files == {"shapes/circle.py", "shapes/base.py"}
+    assert store_module.index_changes(catalog, "another index", third) is None
+    index_repository(repo, out, IndexConfig(use_git=False, exclude=("rust/*",)))  # rewrites
+    fourth = store_module.read_meta(catalog)["fingerprint"]
+    assert store_module.index_changes(catalog, third, fourth) is None
+
+
+def test_a_lazy_index_reads_the_same_rows_on_first_use(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    index_repository(repo, out, WALK)
+    lazy = read_index(out, lazy=True)
+    assert lazy == read_index(out)
+    assert lazy.components and lazy.references

@@ -38,7 +38,7 @@ from ..index import (
     check_repository,
     index_repository,
 )
-from ..index.store import catalog_path, read_meta
+from ..index.store import IndexChanges, catalog_path, index_changes, read_meta
 from ..lock import OutputBusy, output_lock
 from ..mermaid import MermaidUnavailable, find_node_modules
 from ..mermaid_cache import DiagramCache
@@ -55,7 +55,7 @@ from .artifacts import (
     SectionsArtifact,
 )
 from .dossier import build_dossier
-from .entrypoints import find_entry_points
+from .entrypoints import find_entry_points, is_manifest
 from .facts import RepositoryFacts
 from .graph import (
     INDEX_KINDS,
@@ -309,7 +309,7 @@ def _build(
     previous_graph = load_graph(catalog)
     remove_leftovers([manifest_path(output), output / VIEWER_FILE])
     try:
-        index = index_repository(repo, output, config.index, progress)
+        index = index_repository(repo, output, config.index, progress, lazy=True)
     except IndexingError as exc:
         raise BuildError(str(exc)) from exc
     timings["index"] = time.perf_counter() - started
@@ -341,7 +341,7 @@ def _build(
             "tool": tool_digest(repo, output, code_digest(_BUILD_CODE)),
         }
         facts = RepositoryFacts.build(repo, output, index, tree)
-        inputs = Inputs(facts, state["tool"], state["index"], _stable_kinds(graph, state))
+        inputs = Inputs(facts, state["tool"], state["index"], *_stability(graph, state, catalog))
         track(facts, inputs)
         entry_points, entry_points_recomputed = _entry_points(facts, inputs, graph)
         with PageDiagramChecks(DiagramCache.load(output), diagram_checker) as checks:
@@ -405,9 +405,13 @@ def _build(
     )
 
 
-def _stable_kinds(graph: GraphStore, state: dict[str, str]) -> frozenset[str]:
-    """Kinds of inputs known unchanged: those of the index (and of the tree) when the last
-    complete build ran on the same index (and tree) with the same tool.
+def _stability(
+    graph: GraphStore, state: dict[str, str], catalog: Path
+) -> tuple[frozenset[str], IndexChanges | None]:
+    """Kinds of inputs known unchanged since the last complete build, which ran with the
+    same tool: those of the index when it ran on the same index, those of the module
+    tree when on the same tree. When the index changed only by updates in place, what
+    they changed (the index's keys they cannot touch are unchanged too).
 
     Any other state is forgotten first, so nodes this build records are never taken for
     nodes of the state it replaces, even if the build is killed.
@@ -416,31 +420,59 @@ def _stable_kinds(graph: GraphStore, state: dict[str, str]) -> frozenset[str]:
     if before is None or before.inputs != state:
         graph.drop(STATE_NODE)
     if before is None or before.inputs.get("tool") != state["tool"]:
-        return frozenset()
-    if before.inputs.get("index") != state["index"]:
-        return frozenset()
-    if before.inputs.get("tree") != state["tree"]:
-        return INDEX_KINDS
-    return INDEX_KINDS | TREE_KINDS
+        return frozenset(), None
+    stable = TREE_KINDS if before.inputs.get("tree") == state["tree"] else frozenset()
+    if before.inputs.get("index") == state["index"]:
+        return stable | INDEX_KINDS, None
+    return stable, index_changes(catalog, before.inputs.get("index", ""), state["index"])
 
 
 def _entry_points(
     facts: RepositoryFacts, inputs: Inputs, graph: GraphStore
 ) -> tuple[list[EntryPoint], bool]:
     """The repository's entry points, and whether they were searched again (a node over
-    the index and the files the search reads)."""
+    the index and the files the search reads). When only some files' code changed, only
+    those files are searched again (:func:`~.entrypoints.find_entry_points`)."""
     node = graph.previous.get(ENTRY_POINTS_NODE)
-    if node is not None and not any(inputs.changed(node.inputs)):
-        found = [EntryPoint.model_validate(e) for e in node.record["entry_points"]]
-        inputs.entry_points = found
-        return found, False
+    previous: list[EntryPoint] = []
+    files: set[str] | None = None
+    stale: list[str] = []
+    if node is not None:
+        previous = [EntryPoint.model_validate(e) for e in node.record["entry_points"]]
+        stale = [key for key, _old, _new in inputs.changed(node.inputs)]
+        if not stale:
+            inputs.entry_points = previous
+            return previous, False
+        files = _code_changed(stale)
     with inputs.recording() as keys:
-        found = find_entry_points(facts)
-    keys.update(dict.fromkeys(["index:", "tool:"]))
+        found = find_entry_points(facts, previous, files)
+    keys.update(dict.fromkeys(["listed:", "tool:"]))
+    if node is None or files is None:
+        recorded = inputs.digests(keys)
+    else:  # the inputs that did not change keep their digests
+        fresh = [key for key in [*keys, *stale] if key in stale or key not in node.inputs]
+        recorded = {**node.inputs, **inputs.digests(fresh)}
     record = {"entry_points": [e.model_dump(mode="json") for e in found]}
-    graph.put(ENTRY_POINTS_NODE, Node(inputs.digests(keys), record))
+    graph.put(ENTRY_POINTS_NODE, Node(recorded, record))
     inputs.entry_points = found
     return found, True
+
+
+#: Kinds of inputs about one file whose change leaves the entry points of other files'
+#: code as they were.
+_FILE_INPUTS = frozenset({"file", "by_file", "files", "components"})
+
+
+def _code_changed(stale: list[str]) -> set[str] | None:
+    """The files whose code the changed inputs of the entry points are about, when they
+    are only that (not a manifest, the list of files or the tool); else None."""
+    files: set[str] = set()
+    for key in stale:
+        kind, _, argument = key.partition(":")
+        if kind.partition(".")[0] not in _FILE_INPUTS or is_manifest(argument):
+            return None
+        files.update({argument, argument.split("#", 1)[0]})  # a component's file, or more
+    return files
 
 
 def _own_inputs(module: Module) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -33,13 +33,36 @@ _SCRIPT_GUARD = re.compile(SCRIPT_GUARD)
 _MANIFESTS = ("pyproject.toml", "package.json", "Cargo.toml")
 
 
-def find_entry_points(facts: RepositoryFacts) -> list[EntryPoint]:
-    """Every entry point of the repository, sorted by kind, file and line."""
-    found = [*_main_functions(facts), *_script_guards(facts)]
+#: Kinds found in the code of one file (the others are found in manifests).
+FILE_KINDS = frozenset({"main_function", "script_guard"})
+
+
+def find_entry_points(
+    facts: RepositoryFacts,
+    previous: Iterable[EntryPoint] = (),
+    files: Collection[str] | None = None,
+) -> list[EntryPoint]:
+    """Every entry point of the repository, sorted by kind, file and line.
+
+    With ``files``, only those files' code is searched again: the entry points of
+    ``previous`` found in the code of other files are kept (a file's main functions and
+    script guards depend on that file alone), and the manifests are read again.
+    """
+    if files is None:
+        paths = list(_indexed(facts))
+        found = []
+    else:
+        paths = [path for path in sorted(files) if path in facts.files]
+        found = [e for e in previous if e.kind in FILE_KINDS and e.citation.path not in files]
+    found += [*_main_functions(facts, paths), *_script_guards(facts, paths)]
     for path in facts.listed:
-        if PurePosixPath(path).name in _MANIFESTS and facts.readable(path):
+        if is_manifest(path) and facts.readable(path):
             found.extend(_manifest_entries(facts, path))
     return sorted(found, key=lambda e: (e.kind, e.citation.path, e.citation.start, e.name))
+
+
+def is_manifest(path: str) -> bool:
+    return PurePosixPath(path).name in _MANIFESTS
 
 
 def is_main(component: Component) -> bool:
@@ -52,8 +75,20 @@ def is_main(component: Component) -> bool:
     )
 
 
-def _main_functions(facts: RepositoryFacts) -> Iterator[EntryPoint]:
-    for component in facts.index.components:
+def _indexed(facts: RepositoryFacts) -> Iterator[str]:
+    """The indexed files, in the index's order, each looked up in the facts' tables (so the
+    build graph records the search as reading each of them, not the whole index)."""
+    return (path for path in facts.listed if path in facts.files)
+
+
+def _components(facts: RepositoryFacts) -> Iterator[Component]:
+    """The index's components in its order, a file at a time through ``by_file``."""
+    for path in _indexed(facts):
+        yield from facts.by_file.get(path, [])
+
+
+def _main_functions(facts: RepositoryFacts, paths: Iterable[str]) -> Iterator[EntryPoint]:
+    for component in (c for path in paths for c in facts.by_file.get(path, [])):
         if is_main(component):
             yield EntryPoint(
                 kind="main_function",
@@ -63,8 +98,9 @@ def _main_functions(facts: RepositoryFacts) -> Iterator[EntryPoint]:
             )
 
 
-def _script_guards(facts: RepositoryFacts) -> Iterator[EntryPoint]:
-    for source in facts.index.files:
+def _script_guards(facts: RepositoryFacts, paths: Iterable[str]) -> Iterator[EntryPoint]:
+    for path in paths:
+        source = facts.files[path]
         if source.language != "python":
             continue
         for match in facts.explorer.grep_file(_SCRIPT_GUARD, source.path):
@@ -152,7 +188,7 @@ def _python_target(facts: RepositoryFacts, target: str) -> str | None:
     """``pkg.mod:func`` (extras and spaces allowed) to the component it names."""
     reference = target.split("[", 1)[0].strip()
     qualified = reference.replace(":", ".")
-    for component in facts.index.components:
+    for component in _components(facts):
         if component.qualified_name == qualified:
             return component.id
     return None

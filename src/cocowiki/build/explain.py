@@ -279,7 +279,6 @@ _NODES = {
     "modules": "module {} in the tree",
     "entry_points": "entry points shown on {}",
     "languages": "languages and sizes of the repository{}",
-    "index": "the index{}",
 }
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Generic, TypeVar
 
 from ..index.model import (
     Component,
@@ -58,9 +60,33 @@ def one_line(doc: str) -> str:
     return summary if len(summary) <= 200 else summary[:197].rstrip() + "..."
 
 
+V = TypeVar("V")
+
+
+class _Table(Generic[V]):
+    """A table of :class:`RepositoryFacts`, made on first use (its attribute's name is
+    the table's kind)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.kind = name
+
+    def __get__(self, facts: RepositoryFacts, owner: type) -> dict[str, V]:
+        return facts.table(self.kind)
+
+
+#: Wraps a table of the facts as it is made (the build graph records what pages read).
+TableWrapper = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
 @dataclass(slots=True)
 class RepositoryFacts:
-    """The index, the module tree and the files of one repository, cross-referenced."""
+    """The index, the module tree and the files of one repository, cross-referenced.
+
+    The tables are made on first use, a group at a time: a build whose pages are all
+    unchanged reads only ``files``, and the index's components and references are then
+    never loaded (:class:`~cocowiki.index.model.IndexResult` reads them on first use).
+    ``wrap`` (set by :func:`~.graph.track`) sees each table as it is made.
+    """
 
     repo: Path
     output: Path
@@ -68,50 +94,50 @@ class RepositoryFacts:
     tree: ModuleTree
     reader: SourceReader
     explorer: Explorer
-    files: dict[str, SourceFile] = field(default_factory=dict)
-    components: dict[str, Component] = field(default_factory=dict)
-    by_file: dict[str, list[Component]] = field(default_factory=dict)
-    children_of: dict[str, list[Component]] = field(default_factory=dict)
-    refs_from_file: dict[str, list[Reference]] = field(default_factory=dict)
-    refs_into_file: dict[str, list[Reference]] = field(default_factory=dict)
-    module_of_file: dict[str, str] = field(default_factory=dict)
-    listed: list[str] = field(default_factory=list)
-    errors_by_file: dict[str, list[ParseError]] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
+    wrap: TableWrapper | None = None
+    #: The tree as planned: the tables are made from it, not from a tracked view of it.
+    plain_tree: ModuleTree | None = None
+    _tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def build(
         cls, repo: Path, output: Path, index: IndexResult, tree: ModuleTree
     ) -> RepositoryFacts:
         reader = SourceReader(repo)
-        facts = cls(repo, output, index, tree, reader, Explorer(repo, index, reader))
-        facts.files = {source.path: source for source in index.files}
-        by_file: dict[str, list[Component]] = defaultdict(list)
-        children: dict[str, list[Component]] = defaultdict(list)
-        for component in index.components:
-            facts.components[component.id] = component
-            by_file[component.path].append(component)
-            if component.parent_id is not None:
-                children[component.parent_id].append(component)
-        facts.by_file = dict(by_file)
-        facts.children_of = dict(children)
-        out: dict[str, list[Reference]] = defaultdict(list)
-        into: dict[str, list[Reference]] = defaultdict(list)
-        for ref in index.references:
-            out[ref.path].append(ref)
-            if ref.target_path is not None and ref.target_path != ref.path:
-                into[ref.target_path].append(ref)
-        facts.refs_from_file = dict(out)
-        facts.refs_into_file = dict(into)
-        facts.module_of_file = tree.module_of_file()
-        errors: dict[str, list[ParseError]] = defaultdict(list)
-        for error in sorted(index.errors, key=lambda e: (e.path, e.line, e.column)):
-            errors[error.path].append(error)
-        facts.errors_by_file = dict(errors)
-        facts.listed = sorted(
-            set(facts.files) | {e.path for e in index.exclusions if not e.path.endswith("/")}
+        explorer = Explorer(repo, index, reader)
+        return cls(repo, output, index, tree, reader, explorer, plain_tree=tree)
+
+    def table(self, kind: str) -> dict[str, Any]:
+        """The table of a kind (``by_file``, ...), made with its group if it is not yet."""
+        table = self._tables.get(kind)
+        if table is None:
+            for name, made in _MAKERS[kind](self).items():
+                self._tables[name] = made if self.wrap is None else self.wrap(name, made)
+            table = self._tables[kind]
+        return table
+
+    def rewrap(self) -> None:
+        """Pass the tables made so far through ``wrap`` (set after they were made)."""
+        if self.wrap is not None:
+            self._tables = {kind: self.wrap(kind, table) for kind, table in self._tables.items()}
+
+    files = _Table[SourceFile]()
+    components = _Table[Component]()
+    by_file = _Table[list[Component]]()
+    children_of = _Table[list[Component]]()
+    refs_from_file = _Table[list[Reference]]()
+    refs_into_file = _Table[list[Reference]]()
+    module_of_file = _Table[str]()
+    errors_by_file = _Table[list[ParseError]]()
+
+    @property
+    def listed(self) -> list[str]:
+        """Every file the index saw (indexed or excluded), sorted."""
+        return sorted(
+            set(dict.keys(self.files))
+            | {e.path for e in self.index.exclusions if not e.path.endswith("/")}
         )
-        return facts
 
     # citations ------------------------------------------------------------------------------
 
@@ -190,3 +216,53 @@ class RepositoryFacts:
             relative = os.path.relpath(self.repo / path, self.output / "pages")
             known = self.links[path] = PurePosixPath(*Path(relative).parts).as_posix()
         return known
+
+
+def _files(facts: RepositoryFacts) -> dict[str, dict[str, Any]]:
+    return {"files": {source.path: source for source in facts.index.files}}
+
+
+def _components(facts: RepositoryFacts) -> dict[str, dict[str, Any]]:
+    components: dict[str, Component] = {}
+    by_file: dict[str, list[Component]] = defaultdict(list)
+    children: dict[str, list[Component]] = defaultdict(list)
+    for component in facts.index.components:
+        components[component.id] = component
+        by_file[component.path].append(component)
+        if component.parent_id is not None:
+            children[component.parent_id].append(component)
+    return {"components": components, "by_file": dict(by_file), "children_of": dict(children)}
+
+
+def _references(facts: RepositoryFacts) -> dict[str, dict[str, Any]]:
+    out: dict[str, list[Reference]] = defaultdict(list)
+    into: dict[str, list[Reference]] = defaultdict(list)
+    for ref in facts.index.references:
+        out[ref.path].append(ref)
+        if ref.target_path is not None and ref.target_path != ref.path:
+            into[ref.target_path].append(ref)
+    return {"refs_from_file": dict(out), "refs_into_file": dict(into)}
+
+
+def _module_of_file(facts: RepositoryFacts) -> dict[str, dict[str, Any]]:
+    return {"module_of_file": (facts.plain_tree or facts.tree).module_of_file()}
+
+
+def _errors(facts: RepositoryFacts) -> dict[str, dict[str, Any]]:
+    errors: dict[str, list[ParseError]] = defaultdict(list)
+    for error in sorted(facts.index.errors, key=lambda e: (e.path, e.line, e.column)):
+        errors[error.path].append(error)
+    return {"errors_by_file": dict(errors)}
+
+
+#: What makes each table (a maker makes every table of its group in one pass).
+_MAKERS: dict[str, Callable[[RepositoryFacts], dict[str, dict[str, Any]]]] = {
+    "files": _files,
+    "components": _components,
+    "by_file": _components,
+    "children_of": _components,
+    "refs_from_file": _references,
+    "refs_into_file": _references,
+    "module_of_file": _module_of_file,
+    "errors_by_file": _errors,
+}

@@ -22,16 +22,18 @@ a page asks of the index is tracked without a list to keep in step.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import __version__
 from ..index.model import IndexResult, Reference
+from ..index.store import IndexChanges
 from ..plan.model import ModuleTree
 from .artifacts import SCHEMA_VERSION, EntryPoint
 from .facts import RepositoryFacts
@@ -60,8 +62,11 @@ FACT_TABLES = (
 #: Kinds of keys that are functions of the index alone (unchanged when its fingerprint is).
 INDEX_KINDS = frozenset(
     {"files", "components", "by_file", "children_of", "refs_from_file", "refs_into_file"}
-    | {"errors_by_file", "languages"}
+    | {"errors_by_file", "languages", "listed"}
 )
+#: Kinds of index keys about one file (the argument), and about one component.
+_FILE_KINDS = frozenset({"files", "by_file", "refs_from_file", "errors_by_file"})
+_COMPONENT_KINDS = frozenset({"components", "children_of"})
 #: Kinds of keys that are functions of the index and the module tree.
 TREE_KINDS = frozenset({"module", "modules", "module_of_file"})
 #: Tables whose records are tracked field by field (:class:`TrackedRecords`).
@@ -69,7 +74,8 @@ _RECORDS: dict[str, Callable[[RepositoryFacts], dict[str, Any]]] = {
     "files": lambda facts: facts.files,
     "modules": lambda facts: facts.tree.modules,
 }
-_INDEX_LOOKUPS = ("symbol_lookup", "graph_lookup")
+#: How the keys of research lookups over the index alone begin.
+_INDEX_LOOKUPS = ('["symbol_lookup"', '["graph_lookup"')
 V = TypeVar("V")
 
 
@@ -196,11 +202,15 @@ class Inputs:
         tool: str,
         index_fingerprint: str,
         stable: frozenset[str] = frozenset(),
+        changes: IndexChanges | None = None,
     ) -> None:
         self.facts = facts
         self.tool = tool
         self.index_fingerprint = index_fingerprint
         self.stable = stable
+        #: What changed in the index since the last complete build, when that is known
+        #: and its kinds are not all stable: the keys it cannot touch are not recomputed.
+        self.changes = changes
         self.entry_points: list[EntryPoint] = []
         #: Digest of each page's child-visible notebook part (title, summary).
         self.summaries: dict[str, str] = {}
@@ -208,6 +218,8 @@ class Inputs:
         self.recorded: dict[str, dict[str, str]] = {}
         self._recording: dict[str, None] | None = None
         self._digests: dict[str, str] = {}
+        #: Each key's current digest as :meth:`changed` found it; None: known unchanged.
+        self._current: dict[str, str | None] = {}
         self._into: dict[str, list[Reference]] | None = None
 
     def touch(self, key: str) -> None:
@@ -225,11 +237,12 @@ class Inputs:
 
     def changed(self, inputs: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
         """``(key, recorded digest, current digest)`` for each input that changed."""
+        current = self._current
         for key, old in inputs.items():
-            if self._stable(key):
-                continue
-            new = self.digest(key)
-            if new != old:
+            new = current.get(key, "")
+            if new == "":  # not asked yet this build (pages share most of their inputs)
+                new = current[key] = None if self._stable(key) else self.digest(key)
+            if new is not None and new != old:
                 yield key, old, new
 
     def digests(self, keys: Iterable[str]) -> dict[str, str]:
@@ -237,9 +250,20 @@ class Inputs:
 
     def _stable(self, key: str) -> bool:
         kind, _, argument = key.partition(":")
-        if kind == "explore":
-            return json.loads(argument)[0] in _INDEX_LOOKUPS and "files" in self.stable
-        return kind.partition(".")[0] in self.stable
+        if kind == "explore":  # the key is the JSON of the query, the tool's name first
+            if not argument.startswith(_INDEX_LOOKUPS):
+                return False
+            if "files" in self.stable:
+                return True
+            return self.changes is not None and not _lookup_touched(self.changes, argument)
+        table = kind.partition(".")[0]
+        if table in self.stable:
+            return True
+        return (
+            self.changes is not None
+            and table in INDEX_KINDS
+            and not _key_touched(self.changes, table, argument)
+        )
 
     def digest(self, key: str) -> str:
         known = self._digests.get(key)
@@ -269,10 +293,10 @@ class Inputs:
             return digest_of(self.entry_points_of(argument))
         if kind == "languages":
             return languages_digest(facts.index)
+        if kind == "listed":
+            return digest_of(facts.listed)
         if kind == "tool":
             return self.tool
-        if kind == "index":
-            return self.index_fingerprint
         return "unknown"
 
     def _lookup_digest(self, tool: str, *arguments: Any) -> str:
@@ -291,9 +315,17 @@ class Inputs:
             return digest_of((self.file_digest(path), start, end))
         if tool == "grep":
             regex, paths = arguments
-            matched = Explorer.glob(explorer, paths)[0]
+            matched = self._literal_file(paths) or Explorer.glob(explorer, paths)[0]
             return digest_of((regex, [(path, self.file_digest(path)) for path in matched]))
         return digest_of(getattr(explorer, tool)(*arguments))
+
+    def _literal_file(self, pattern: str) -> list[str]:
+        """What a pattern without wildcards that names an indexed file matches: that
+        file (the index, made by this build, found it a regular file, not a symlink);
+        nothing for any other pattern, to be globbed."""
+        if not glob.has_magic(pattern) and dict.__contains__(self.facts.files, pattern):
+            return [pattern]
+        return []
 
     def _references_into(self) -> dict[str, list[Reference]]:
         """References by the file they point into (by ``target_path`` and by the file of
@@ -323,8 +355,49 @@ class Inputs:
         if module.parent is None:
             return self.entry_points
         files = set(module.files)
-        ids = {c.id for path in files for c in self.facts.by_file.get(path, [])}
-        return [e for e in self.entry_points if e.citation.path in files or e.component_id in ids]
+        return [
+            e
+            for e in self.entry_points
+            if e.citation.path in files or _in_files(e.component_id or "", files)
+        ]
+
+
+def _key_touched(changes: IndexChanges, table: str, argument: str) -> bool:
+    """Whether an update in place that changed ``changes`` may have changed an index key
+    (by kinds: the rows of the changed files, the references into their targets)."""
+    if table in _FILE_KINDS:
+        return argument in changes.files
+    if table in _COMPONENT_KINDS:  # a component's members are in its file
+        return _in_files(argument, changes.files)
+    if table == "refs_into_file":
+        return argument in changes.targets
+    return True  # the whole index (languages, listed): computed again, once
+
+
+def _lookup_touched(changes: IndexChanges, argument: str) -> bool:
+    """The same for a research lookup over the index (the digests of
+    :meth:`Inputs._lookup_digest`: the references from or into the node's file, all the
+    components of a name)."""
+    tool, *arguments = json.loads(argument)
+    if tool == "symbol_lookup":
+        return str(arguments[0]) in changes.names
+    path = str(arguments[0]).split("#", 1)[0]
+    return path in (changes.files if arguments[1] == "out" else changes.targets)
+
+
+def _in_files(component_id: str, files: Collection[str]) -> bool:
+    """Whether a component is in one of ``files``, from its id (``<path>#<local name>``,
+    or the path for the file's module): the entry points name components of the index,
+    and this spares loading every component to find out. A path may hold a ``#`` too,
+    so every prefix before one is tried (a false match only recomputes a page)."""
+    if component_id in files:
+        return True
+    at = component_id.find("#")
+    while at != -1:
+        if component_id[:at] in files:
+            return True
+        at = component_id.find("#", at + 1)
+    return False
 
 
 def file_digest(repo: Path, path: str) -> str:
@@ -470,9 +543,12 @@ class TrackedExplorer(Explorer):
 
 def track(facts: RepositoryFacts, inputs: Inputs) -> None:
     """Make ``facts`` record into ``inputs`` what each page reads of it."""
-    for kind in FACT_TABLES:
-        table = TrackedRecords if kind == "files" else TrackedDict
-        setattr(facts, kind, table(getattr(facts, kind), inputs, kind))
+
+    def wrap(kind: str, table: dict[str, Any]) -> dict[str, Any]:
+        return (TrackedRecords if kind == "files" else TrackedDict)(table, inputs, kind)
+
+    facts.wrap = wrap
+    facts.rewrap()
     facts.tree = ModuleTree(TrackedRecords(facts.tree.modules, inputs, "modules"), facts.tree.root)
     facts.reader = TrackedReader(facts.repo, inputs)
     facts.explorer = TrackedExplorer(facts, facts.reader, inputs)

@@ -40,11 +40,20 @@ from .config import IndexConfig
 from .errors import IndexingError
 from .extract import FileContext, extract_file
 from .files import Candidate, Discovery, LoadedSource, discover, read_source
-from .model import Exclusion, FileExtraction, IndexResult, ParseError, Reference, SourceFile
+from .model import (
+    Component,
+    Exclusion,
+    FileExtraction,
+    IndexResult,
+    ParseError,
+    Reference,
+    SourceFile,
+)
 from .naming import go_modules, module_name, python_packages
 from .resolve import resolve, reusable_resolution
 from .store import (
     SCHEMA_VERSION,
+    CachedFile,
     catalog_path,
     load_cache,
     load_file_keys,
@@ -86,8 +95,14 @@ def index_repository(
     output: Path | None = None,
     config: IndexConfig | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    lazy: bool = False,
 ) -> IndexResult:
     """Index ``repo`` into ``output`` (default ``<repo>/.cocowiki``) and return the index.
+
+    With ``lazy``, an index that did not change is returned without its components and
+    references, read from the catalog on first use (:func:`~.store.read_index`): for a
+    caller that keeps the output as it is until then (a build, under the output's lock).
 
     Raises :class:`IndexingError` with a message for a person when the repository path
     does not exist or is not a directory, or the output cannot be written.
@@ -102,11 +117,16 @@ def index_repository(
     except OSError as exc:
         raise IndexingError(f"cannot create output directory {output}: {exc.strerror}") from exc
     with _lock(output):
-        return _index(repo, output, config, report, started)
+        return _index(repo, output, config, report, started, lazy)
 
 
 def _index(
-    repo: Path, output: Path, config: IndexConfig, report: ProgressCallback, started: float
+    repo: Path,
+    output: Path,
+    config: IndexConfig,
+    report: ProgressCallback,
+    started: float,
+    lazy: bool,
 ) -> IndexResult:
     timings: dict[str, float] = {}
     report("discover", 0, 1)
@@ -144,31 +164,21 @@ def _index(
     digests.update((x.file.path, x.file.digest) for x in fresh)
     fingerprint = _fingerprint(digests, keys, exclusions, discovery, config)
     if not fresh and read_meta(catalog).get("fingerprint") == fingerprint:
-        unchanged = _unchanged_result(output, started, timings, now, len(reused))
+        unchanged = _unchanged_result(output, started, timings, now, len(reused), lazy)
         if unchanged is not None:
             report("store", 1, 1)
             return unchanged
     cache = load_cache(catalog) if reused else {}
-    extractions = fresh + [cache[path].extraction for path in reused if path in cache]
-    missing = [path for path in reused if path not in cache]
-    if missing:  # the catalog changed under us: parse those files after all
-        retry = [task for task in tasks if task.candidate.path in set(missing)]
-        for task in retry:
-            outcome = process_file(repo, config, ParseTask(task.candidate, task.module_name, None))
-            if isinstance(outcome, FileExtraction):
-                extractions.append(outcome)
-                fresh.append(outcome)
-            elif isinstance(outcome, Exclusion):
-                exclusions.append(outcome)
-    extractions.sort(key=lambda extraction: extraction.file.path)
+    extractions = _extractions(repo, config, tasks, fresh, reused, cache, exclusions)
     timings["parse"] = time.perf_counter() - now
 
     now = time.perf_counter()
     report("resolve", 0, 1)
+    changed = {x.file.path for x in fresh}
     resolved_before: dict[str, Sequence[Reference]] = {}
     if cache and read_meta(catalog).get("tool_version") == __version__:
         before = {path: cached.extraction for path, cached in cache.items()}
-        resolved_before = reusable_resolution(extractions, [x.file.path for x in fresh], before)
+        resolved_before = reusable_resolution(extractions, changed, before)
     references = resolve(extractions, resolved_before)
     timings["resolve"] = time.perf_counter() - now
     report("resolve", 1, 1)
@@ -188,12 +198,10 @@ def _index(
     now = time.perf_counter()
     report("store", 0, 1)
     result.timings = {**timings, "total": time.perf_counter() - started}
-    changed = [x.file.path for x in fresh]
     in_place = bool(resolved_before) and len(resolved_before) + len(changed) == len(extractions)
     try:
-        if not (
-            in_place and update_catalog(output, result, keys, fingerprint, __version__, changed)
-        ):
+        rows = _rows_of(extractions, references, changed) if in_place else {}
+        if not (in_place and update_catalog(output, result, keys, fingerprint, __version__, rows)):
             write_catalog(output, result, keys, fingerprint, __version__)
     except OSError as exc:
         raise IndexingError(f"cannot write the catalog in {output}: {exc}") from exc
@@ -204,12 +212,54 @@ def _index(
     return result
 
 
+def _extractions(
+    repo: Path,
+    config: IndexConfig,
+    tasks: list[ParseTask],
+    fresh: list[FileExtraction],
+    reused: list[str],
+    cache: dict[str, CachedFile],
+    exclusions: list[Exclusion],
+) -> list[FileExtraction]:
+    """Every file's extraction by path: the fresh ones and the cached ones; a file the
+    cache lacks (the catalog changed under us) is parsed after all (added to ``fresh``)."""
+    extractions = fresh + [cache[path].extraction for path in reused if path in cache]
+    missing = {path for path in reused if path not in cache}
+    for task in (task for task in tasks if task.candidate.path in missing):
+        outcome = process_file(repo, config, ParseTask(task.candidate, task.module_name, None))
+        if isinstance(outcome, FileExtraction):
+            extractions.append(outcome)
+            fresh.append(outcome)
+        elif isinstance(outcome, Exclusion):
+            exclusions.append(outcome)
+    extractions.sort(key=lambda extraction: extraction.file.path)
+    return extractions
+
+
+def _rows_of(
+    extractions: list[FileExtraction], references: list[Reference], changed: set[str]
+) -> dict[str, tuple[Sequence[Component], Sequence[Reference]]]:
+    """The new components and references of the changed files."""
+    rows: dict[str, tuple[Sequence[Component], list[Reference]]] = {
+        x.file.path: (x.components, []) for x in extractions if x.file.path in changed
+    }
+    for ref in references:
+        if ref.path in rows:
+            rows[ref.path][1].append(ref)
+    return dict(rows)
+
+
 def _unchanged_result(
-    output: Path, started: float, timings: dict[str, float], parse_started: float, reused: int
+    output: Path,
+    started: float,
+    timings: dict[str, float],
+    parse_started: float,
+    reused: int,
+    lazy: bool,
 ) -> IndexResult | None:
     """The previous index as it is, when no input changed (a clean rerun writes nothing)."""
     try:
-        result = read_index(output)
+        result = read_index(output, lazy=lazy)
     except (sqlite3.Error, ValueError, KeyError):
         return None
     timings["parse"] = time.perf_counter() - parse_started

@@ -156,26 +156,36 @@ class Resolver:
     # -- entry ------------------------------------------------------------------------
 
     def resolve(self, known: Mapping[str, Sequence[Reference]] | None = None) -> list[Reference]:
-        """All references of all files with their targets filled in, in a stable order.
+        """All references of all files with their targets filled in, in a stable order
+        (the catalog's: by file, then :func:`_catalog_order`).
 
         Imports first (all files), so that a symbol re-exported by a package
         (``from .circle import Circle`` in ``__init__.py``) can be followed to its
         definition; then every other reference. ``known`` holds, for files whose
         resolution cannot have changed (:func:`reusable_resolution`), their references as
-        resolved before: of those files only the bases of types are resolved again, in
-        order, since a later file's ``self.x`` may be looked up through them.
+        resolved before, in the catalog's order: those are kept as they are, and of
+        those files only the imports (the scopes other files are resolved in) and the
+        bases of types are resolved again, in order, since a later file's ``self.x``
+        may be looked up through them.
         """
         known = known or {}
-        imports: list[Reference] = []
+        imports: dict[str, list[Reference]] = {}
         for extraction in self.extractions:
             scope = FileScope()
             path = extraction.file.path
             self.scopes[path] = scope
             family = self.family[path]
-            for ref in extraction.references:
-                if ref.kind is ReferenceKind.IMPORT:
-                    imports.append(self._import(as_written(ref), family, scope))
-        resolved = [self._follow_reexport(ref) for ref in imports]
+            written = [
+                self._import(as_written(ref), family, scope)
+                for ref in extraction.references
+                if ref.kind is ReferenceKind.IMPORT
+            ]
+            if path not in known:
+                imports[path] = written
+        resolved = {
+            path: [self._follow_reexport(ref) for ref in refs] for path, refs in imports.items()
+        }
+        by_file: dict[str, Sequence[Reference]] = {}
         for extraction in self.extractions:
             path = extraction.file.path
             family = self.family[path]
@@ -183,16 +193,18 @@ class Resolver:
             self._implicit_scope(path, family, scope)
             before = known.get(path)
             if before is not None:
-                resolved.extend(ref for ref in before if ref.kind is not ReferenceKind.IMPORT)
+                by_file[path] = before
                 for ref in extraction.references:
                     if ref.kind in _BASE_KINDS:
                         self._name(as_written(ref), family, scope)
                 continue
+            refs = resolved[path]
             for ref in extraction.references:
                 if ref.kind is not ReferenceKind.IMPORT:
-                    resolved.append(self._name(as_written(ref), family, scope))
-        resolved.sort(key=_catalog_order)
-        return resolved
+                    refs.append(self._name(as_written(ref), family, scope))
+            refs.sort(key=_catalog_order)
+            by_file[path] = refs
+        return [ref for path in sorted(by_file) for ref in by_file[path]]
 
     def _follow_reexport(self, ref: Reference) -> Reference:
         """Point an import of a re-exported symbol at the symbol's definition."""

@@ -29,10 +29,10 @@ import json
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tiffany.atomic import replacement
 
@@ -54,7 +54,18 @@ from .model import (
 CATALOG_NAME = "catalog.sqlite"
 SCHEMA_VERSION = 1
 
-_SCHEMA = """
+#: What each update in place changed (:class:`IndexChanges`), oldest first; emptied by a
+#: whole write. Not part of the index: readers of the index never look at it.
+_CHANGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS changes (
+    step INTEGER PRIMARY KEY, before TEXT NOT NULL, after TEXT NOT NULL, rows TEXT NOT NULL
+);
+"""
+#: Updates in place remembered (a build more steps behind compares everything).
+CHANGES_KEPT = 16
+
+_SCHEMA = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, language TEXT NOT NULL, size INTEGER NOT NULL,
@@ -88,6 +99,8 @@ CREATE VIRTUAL TABLE components_fts USING fts5 (
     id UNINDEXED, name, words, qualified_name, signature, doc, tokenize = 'unicode61'
 );
 """
+    + _CHANGES_SCHEMA
+)
 
 _E = TypeVar("_E")
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -99,6 +112,83 @@ class CachedFile:
 
     parse_key: str
     extraction: FileExtraction
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChanges:
+    """What an update in place changed, as the build graph asks it (the rows of every
+    other file are as they were): the files whose rows were replaced; the files their
+    references pointed or point into (each reference's ``target_path`` and the file part
+    of its ``target_id``, before ``#``); the simple names of their components, before
+    and after."""
+
+    files: frozenset[str] = frozenset()
+    targets: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+    def __or__(self, other: IndexChanges) -> IndexChanges:
+        return IndexChanges(
+            self.files | other.files, self.targets | other.targets, self.names | other.names
+        )
+
+    def dumps(self) -> str:
+        return json.dumps([sorted(self.files), sorted(self.targets), sorted(self.names)])
+
+    @classmethod
+    def loads(cls, text: str) -> IndexChanges:
+        files, targets, names = json.loads(text)
+        return cls(frozenset(files), frozenset(targets), frozenset(names))
+
+    @classmethod
+    def of(cls, components: Iterable[Component], references: Iterable[Reference]) -> IndexChanges:
+        """The names and targets of some rows (their files are added by the caller)."""
+        targets: set[str] = set()
+        for ref in references:
+            targets.update(_targets(ref.target_path, ref.target_id))
+        return cls(frozenset(), frozenset(targets), frozenset(c.name for c in components))
+
+
+def _targets(target_path: str | None, target_id: str | None) -> list[str]:
+    return [t for t in (target_path, (target_id or "").split("#", 1)[0]) if t]
+
+
+def index_changes(path: Path, since: str, now: str) -> IndexChanges | None:
+    """What changed in the catalog ``path`` from the index of fingerprint ``since`` to the
+    one of ``now`` (nothing when they are equal), or None when that is not known: the
+    catalog was written whole in between, or more updates in place than it remembers."""
+    if since == now:
+        return IndexChanges()
+    try:
+        with open_catalog(path) as connection:
+            steps = connection.execute(
+                "SELECT before, after, rows FROM changes ORDER BY step DESC"
+            ).fetchall()
+    except sqlite3.Error:
+        return None
+    changes, current = IndexChanges(), now
+    for before, after, rows in steps:
+        if after != current:
+            return None
+        changes, current = changes | IndexChanges.loads(rows), before
+        if current == since:
+            return changes
+    return None
+
+
+def _record_changes(
+    connection: sqlite3.Connection, before: str, after: str, changes: IndexChanges
+) -> None:
+    """Add an update in place to the chain of them (a new chain unless it continues it)."""
+    last = connection.execute("SELECT after FROM changes ORDER BY step DESC LIMIT 1").fetchone()
+    if last is None or last[0] != before:
+        connection.execute("DELETE FROM changes")
+    connection.execute(
+        "INSERT INTO changes (before, after, rows) VALUES (?, ?, ?)",
+        (before, after, changes.dumps()),
+    )
+    connection.execute(
+        "DELETE FROM changes WHERE step <= (SELECT max(step) FROM changes) - ?", (CHANGES_KEPT,)
+    )
 
 
 def catalog_path(output: Path) -> Path:
@@ -282,12 +372,13 @@ def update_catalog(
     parse_keys: dict[str, str],
     fingerprint: str,
     tool_version: str,
-    changed: Collection[str],
+    changed: Mapping[str, tuple[Sequence[Component], Sequence[Reference]]],
 ) -> bool:
     """Bring the catalog up to date in place, in one transaction, when it indexes the same
-    files and only the rows of the ``changed`` files differ (their references included:
-    the caller kept every other file's resolution). True when done; False, having written
-    nothing, when the catalog is not one this can update (then :func:`write_catalog`).
+    files and only the rows of the ``changed`` files differ: ``changed`` holds their new
+    components and references (the caller kept every other file's resolution). True
+    when done; False, having written nothing, when the catalog is not one this can
+    update (then :func:`write_catalog`).
 
     A one-file edit of a large repository then writes a few hundred rows instead of the
     whole catalog. The rows end as :func:`write_catalog` would write them: each changed
@@ -308,12 +399,14 @@ def update_catalog(
             or files != [f.path for f in result.files]
         ):
             return False
+        connection.execute(_CHANGES_SCHEMA)  # a catalog written before there was one
         with connection:
-            _replace_changed(connection, result, parse_keys, set(changed))
+            changes = _replace_changed(connection, result, parse_keys, changed)
             for table in ("meta", "errors", "warnings", "exclusions"):
                 connection.execute(f"DELETE FROM {table}")
             _insert_meta(connection, result, fingerprint, tool_version)
             _insert_diagnostics(connection, result)
+            _record_changes(connection, meta.get("fingerprint", ""), fingerprint, changes)
     except sqlite3.Error:
         return False
     finally:
@@ -325,18 +418,14 @@ def _replace_changed(
     connection: sqlite3.Connection,
     result: IndexResult,
     parse_keys: dict[str, str],
-    changed: set[str],
-) -> None:
+    changed: Mapping[str, tuple[Sequence[Component], Sequence[Reference]]],
+) -> IndexChanges:
     """The files, components and references of the ``changed`` files, last file first (so
-    the rows a file moves are never those of a file still to come)."""
+    the rows a file moves are never those of a file still to come); what that changed."""
     sources = {f.path: f for f in result.files}
-    tables: list[tuple[str, Sequence[Component | Reference]]] = [
-        ("components", result.components),
-        ("refs", result.references),
-    ]
-    for table, rows in tables:
+    changes = IndexChanges(files=frozenset(changed))
+    for position, table in enumerate(("components", "refs")):
         counts = dict(connection.execute(f"SELECT path, count(*) FROM {table} GROUP BY path"))
-        new = _ranges(rows)
         start = 0
         old: dict[str, tuple[int, int]] = {}
         for f in result.files:
@@ -344,23 +433,36 @@ def _replace_changed(
             start += counts.get(f.path, 0)
         for file_path in sorted(changed, key=lambda p: old[p][0], reverse=True):
             first, count = old[file_path]
-            low, high = new.get(file_path, (0, 0))
-            if high - low != count:
+            rows = changed[file_path][position]
+            if len(rows) != count:
                 connection.execute(
                     f"UPDATE {table} SET ordinal = ordinal + ? WHERE ordinal >= ?",
-                    (high - low - count, first + count),
+                    (len(rows) - count, first + count),
                 )
             if table == "components":
+                names = connection.execute(
+                    "SELECT name FROM components WHERE path = ?", (file_path,)
+                ).fetchall()
+                changes |= IndexChanges(names=frozenset(name for (name,) in names))
+                components = cast("Sequence[Component]", rows)
+                changes |= IndexChanges.of(components, ())
                 connection.execute(
                     "DELETE FROM components_fts WHERE id IN "
                     "(SELECT id FROM components WHERE path = ?)",
                     (file_path,),
                 )
                 connection.execute("DELETE FROM components WHERE path = ?", (file_path,))
-                _insert_components(connection, result.components[low:high], first)
+                _insert_components(connection, components, first)
             else:
+                targets = connection.execute(
+                    "SELECT target_path, target_id FROM refs WHERE path = ?", (file_path,)
+                ).fetchall()
+                old_targets = {t for row in targets for t in _targets(*row)}
+                changes |= IndexChanges(targets=frozenset(old_targets))
+                references = cast("Sequence[Reference]", rows)
+                changes |= IndexChanges.of((), references)
                 connection.execute("DELETE FROM refs WHERE path = ?", (file_path,))
-                _insert_references(connection, result.references[low:high], first)
+                _insert_references(connection, references, first)
     connection.executemany(
         "UPDATE files SET language = ?, size = ?, digest = ?, lines = ?, module_name = ?, "
         "parse_key = ? WHERE path = ? AND ordinal = ?",
@@ -370,15 +472,7 @@ def _replace_changed(
             if p in changed
         ),
     )
-
-
-def _ranges(rows: Sequence[Component | Reference]) -> dict[str, tuple[int, int]]:
-    """``{path: (first, end)}``: where each file's rows lie (they are contiguous)."""
-    ranges: dict[str, tuple[int, int]] = {}
-    for position, row in enumerate(rows):
-        first, _ = ranges.get(row.path, (position, position))
-        ranges[row.path] = (first, position + 1)
-    return ranges
+    return changes
 
 
 def recover_catalog(path: Path) -> None:
@@ -416,8 +510,14 @@ def read_meta(path: Path) -> dict[str, str]:
         return {}
 
 
-def read_index(output: Path) -> IndexResult:
-    """Load a whole index back from the catalog of an output directory."""
+def read_index(output: Path, *, lazy: bool = False) -> IndexResult:
+    """Load a whole index back from the catalog of an output directory.
+
+    With ``lazy``, the components and references (nearly all of its rows) are read when
+    first used (:class:`~.model.IndexResult`), from the same file: for a caller that
+    keeps the catalog where it is and unchanged meanwhile (a build holds the output's
+    lock, as every writer does).
+    """
     path = catalog_path(output)
     with open_catalog(path) as connection:
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
@@ -426,11 +526,6 @@ def read_index(output: Path) -> IndexResult:
             _file(row)
             for row in connection.execute(f"SELECT {_FILE_COLUMNS} FROM files ORDER BY ordinal")
         ]
-        components = [
-            component_from_row(row)
-            for row in _in_order(connection, "components", _COMPONENT_COLUMNS)
-        ]
-        references = [_reference(row) for row in _in_order(connection, "refs", _REF_COLUMNS)]
         errors = [
             ParseError(*row)
             for row in connection.execute(
@@ -447,11 +542,19 @@ def read_index(output: Path) -> IndexResult:
                 "SELECT path, reason, detail FROM exclusions ORDER BY rowid"
             )
         ]
-    return IndexResult(
+
+    def rows() -> tuple[list[Component], list[Reference]]:
+        with open_catalog(path) as connection:
+            components = [
+                component_from_row(row)
+                for row in _in_order(connection, "components", _COMPONENT_COLUMNS)
+            ]
+            references = [_reference(row) for row in _in_order(connection, "refs", _REF_COLUMNS)]
+        return components, references
+
+    index = IndexResult(
         repo=meta.get("repo", ""),
         files=files,
-        components=components,
-        references=references,
         errors=errors,
         warnings=warnings,
         exclusions=exclusions,
@@ -459,7 +562,9 @@ def read_index(output: Path) -> IndexResult:
         files_parsed=int(summary.get("files_parsed", 0)),
         files_unchanged=int(summary.get("files_unchanged", 0)),
         catalog_written=bool(summary.get("catalog_written", True)),
+        rows=rows,
     )
+    return index if lazy else index.load()
 
 
 def _in_order(connection: sqlite3.Connection, table: str, columns: str) -> list[Any]:
