@@ -68,6 +68,11 @@ def build_killed_at(repo: Path, output: Path, phase: str, at: int) -> None:
         check=False,
     )
     assert done.returncode == -signal.SIGKILL, done.stderr
+    # A process the build was starting (a mermaid checker, the parsers' fork server) can
+    # be between fork and exec at the kill, holding the lock for a moment; a user who
+    # runs the build again that instant is told to wait. The test waits for it instead.
+    with output_lock(output, wait=30):
+        pass
 
 
 def edit(repo: Path) -> None:
