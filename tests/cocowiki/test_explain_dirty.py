@@ -14,7 +14,14 @@ from build_helpers import (
     file_times,
     needs_mermaid,
 )
-from test_incremental import Shop, make_shop, shop_fixture  # noqa: F401
+from test_incremental import (  # noqa: F401 (fixtures)
+    CHECKOUT_FILE,
+    Shop,
+    checkout_fixture,
+    edit_checkout,
+    make_shop,
+    shop_fixture,
+)
 
 from cocowiki.build.explain import explain_dirty, run_explain_dirty_command
 from cocowiki.mermaid import MermaidChecker
@@ -106,3 +113,19 @@ def test_an_unknown_page_or_no_wiki_is_an_error_with_a_hint(
     assert "overview" in err and "util" in err
     status, out, _ = explain(repo, output, "nope", as_json=True)
     assert status == 2 and json.loads(out)["error"].startswith("no page 'nope'")
+
+
+def test_an_edit_is_traced_down_to_the_cited_lines_it_changed(
+    checkout: Shop, checker: MermaidChecker
+) -> None:
+    """The page of ``maths`` cites lines 3 and 9 of the checkout: an edit of line 9 is
+    named as such; ``words`` cites other lines of the same file and stays clean."""
+    repo, output, _ = checkout
+    edit_checkout(repo, "clamp(amount, 0, 100)", "clamp(amount, 0, 99)")
+    explained = explain_dirty(repo, output, "maths", SMALL_PAGES)
+    assert explained.status == "dirty"
+    assert [reason.chain for reason in explained.reasons] == [
+        [CHECKOUT_FILE, f"parse of {CHECKOUT_FILE}", f"line 9 of {CHECKOUT_FILE}", "page maths"]
+    ]
+    assert explain_dirty(repo, output, "words", SMALL_PAGES).status == "clean"
+    assert set(build(repo, output, checker).recomputed) == {"shop", "maths"}

@@ -24,7 +24,7 @@ from build_helpers import (
     sections_of,
 )
 
-from cocowiki.build import BuildConfig, BuildResult, builder
+from cocowiki.build import BuildConfig, BuildResult, builder, graph
 from cocowiki.build.graph import load_graph
 from cocowiki.index import IndexConfig, index_repository
 from cocowiki.index.store import catalog_path
@@ -311,3 +311,129 @@ def test_the_index_changes_and_the_changed_files_decide_as_comparing_everything(
     assert compared.summary()["recomputed"] == known.summary()["recomputed"]
     assert load_graph(catalog_path(output))["entry-points"].record == entry_points
     assert_same_as_fresh(repo, output, checker)
+
+
+#: A file whose lines three pages cite: its own page, and the pages of the two modules it
+#: calls into (each cites the line of its call, the site of an incoming dependency).
+CHECKOUT = {
+    "maths/__init__.py": '"""Arithmetic helpers."""\n',
+    "maths/bounds.py": (
+        '"""Bounds."""\n\n\n'
+        "def clamp(value: int, low: int, high: int) -> int:\n"
+        '    """``value`` kept between ``low`` and ``high``."""\n'
+        "    return max(low, min(value, high))\n"
+    ),
+    "words/__init__.py": '"""Text helpers."""\n',
+    "words/slugs.py": (
+        '"""Slugs."""\n\n\n'
+        "def slug(text: str) -> str:\n"
+        '    """Lower case, words joined by dashes."""\n'
+        '    return "-".join(text.lower().split())\n'
+    ),
+    "shop/__init__.py": '"""The shop."""\n',
+    "shop/checkout.py": (
+        '"""Checkout: totals and labels."""\n\n'
+        "from maths.bounds import clamp\nfrom words.slugs import slug\n\n\n"
+        "def total(amounts: list[int]) -> int:\n"
+        '    """The capped sum of the amounts."""\n'
+        "    capped = [clamp(amount, 0, 100) for amount in amounts]\n"  # line 9
+        "    return sum(capped)\n\n\n"  # line 10
+        "def label(name: str) -> str:\n"
+        '    """A file name for the receipt."""\n'
+        "    base = name.strip()\n"  # line 15
+        '    return slug(base) + ".txt"\n'  # line 16
+    ),
+}
+CHECKOUT_FILE = "shop/checkout.py"
+
+
+@pytest.fixture(name="checkout")
+def checkout_fixture(tmp_path: Path, checker: MermaidChecker) -> Shop:
+    """The checkout repository, built once: (repo, output, first build)."""
+    repo = tmp_path / "repo"
+    for name, text in CHECKOUT.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    output = tmp_path / "out"
+    first = build(repo, output, checker)
+    assert citing(output, CHECKOUT_FILE) == {"shop", "maths", "words"}
+    assert cited_spans(output, "maths", CHECKOUT_FILE) == {(3, 3), (9, 9)}
+    assert cited_spans(output, "words", CHECKOUT_FILE) == {(4, 4), (16, 16)}
+    return repo, output, first
+
+
+def cited_spans(output: Path, page: str, path: str) -> set[tuple[int, int]]:
+    """The line spans of ``path`` a page cites."""
+    return {
+        (c.start, c.end) for s in sections_of(output, page) for c in s.citations if c.path == path
+    }
+
+
+def edit_checkout(repo: Path, old: str, new: str) -> None:
+    checkout = repo / CHECKOUT_FILE
+    text = checkout.read_text()
+    assert text.count(old) == 1
+    checkout.write_text(text.replace(old, new))
+
+
+def test_an_edit_of_lines_only_their_file_s_page_cites_recomputes_that_page_alone(
+    checkout: Shop, checker: MermaidChecker
+) -> None:
+    """Three pages cite the file, one of them the edited line (inside ``total``): only
+    that page is recomputed, and its Markdown, which names lines, is not rewritten."""
+    repo, output, _ = checkout
+    edit_checkout(repo, "return sum(capped)", "return sum(capped) or 0")
+    second = build(repo, output, checker)
+    assert second.summary()["recomputed"]["files_parsed"] == 1
+    assert second.recomputed == ["shop"]
+    assert rewritten(second) == set()
+    assert second.verified == len(second.pages)
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_an_edit_of_a_line_several_pages_cite_recomputes_each_of_them(
+    checkout: Shop, checker: MermaidChecker
+) -> None:
+    """The edited line is the call into ``maths``: its page cites it, ``words`` does not."""
+    repo, output, _ = checkout
+    edit_checkout(repo, "clamp(amount, 0, 100)", "clamp(amount, 0, 99)")
+    second = build(repo, output, checker)
+    assert set(second.recomputed) == {"shop", "maths"}
+    assert rewritten(second) == set()
+    assert {Path(p).stem for p in second.files_written} == {"shop", "maths"}
+    assert_same_as_fresh(repo, output, checker)
+    third = build(repo, output, checker)
+    assert third.recomputed == [] and third.files_written == []
+
+
+def test_an_inserted_line_moves_the_later_spans_and_their_pages_cite_them_anew(
+    checkout: Shop, checker: MermaidChecker
+) -> None:
+    """A line inserted in ``label`` moves the call into ``words`` from line 16 to 17: that
+    page is recomputed and cites the new line, exactly (every page verifies, and the
+    output is a fresh build's)."""
+    repo, output, _ = checkout
+    edit_checkout(
+        repo, "    base = name.strip()\n", '    name = name or "receipt"\n    base = name.strip()\n'
+    )
+    second = build(repo, output, checker)
+    assert {"shop", "words"} <= set(second.recomputed)
+    # the links name the moved lines; the overview counts the repository's lines
+    assert rewritten(second) == {"shop", "words", "overview"}
+    assert cited_spans(output, "words", CHECKOUT_FILE) == {(4, 4), (17, 17)}
+    assert cited_spans(output, "maths", CHECKOUT_FILE) == {(3, 3), (9, 9)}
+    assert second.verified == len(second.pages)
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_the_lines_a_page_reads_of_a_file_make_one_key_whose_digest_tells_each_span() -> None:
+    """Spans are merged when they touch; each part of the key has a digest of its own (the
+    line count when the file ends before the span does)."""
+    read = {(9, 9), (3, 3), (4, 6), (5, 5), graph.LENGTH}
+    assert graph.lines_key("a:b.py", read) == "lines:a:b.py:n,3-6,9"
+    assert graph.lines_key("a.py", set()) == "lines:a.py:"
+    lines = ["one", "two", "three"]
+    assert graph.part_digest(lines, "n") == "3"
+    assert graph.part_digest(lines, "2-3") == graph.part_digest(["x", "two", "three"], "2-3")
+    assert graph.part_digest(lines, "2-3") != graph.part_digest(["one", "2", "three"], "2-3")
+    assert graph.part_digest(lines, "3-4").endswith("<3")

@@ -220,9 +220,9 @@ class _Explainer:
         keys = list(staleness(node, self.inputs, self.output))
         if not keys and node is not None:
             self.inputs.summaries[module.id] = node.record["summary"]
-        return [self._reason(module.id, key) for key in keys]
+        return [self._reason(module.id, key, node) for key in keys]
 
-    def _reason(self, page: str, key: str) -> Reason:
+    def _reason(self, page: str, key: str, node_before: Node | None = None) -> Reason:
         if key in (NEVER_BUILT, UNVERIFIED, OUTPUTS_CHANGED):
             return Reason(key, "page", [], [f"page {page}: {key}"])
         kind, _, argument = key.partition(":")
@@ -233,14 +233,31 @@ class _Explainer:
             node = "cocowiki itself (its version, code or output place changed)"
             return Reason(key, node, [], [node, f"page {page}"])
         files = self._files_behind(kind, argument)
-        node = _describe(kind, argument)
+        if kind == "lines" and node_before is not None:
+            node = self._changed_lines(argument, node_before.inputs.get(key, ""))
+        else:
+            node = _describe(kind, argument)
         parses = [f"parse of {path}" for path in files if path in self.changed][:3]
         return Reason(key, node, files, [*files[:5], *parses, node, f"page {page}"])
+
+    def _changed_lines(self, argument: str, before: str) -> str:
+        """The lines a page read of a file whose text changed, down to the span: the parts
+        of the key whose digests differ from those recorded (all of them when the file
+        cannot be read now or could not then)."""
+        path, _, spec = argument.rpartition(":")
+        parts = [part for part in spec.split(",") if part]
+        now = self.inputs.digest(f"lines:{argument}").split(",")
+        then = before.split(",")
+        if len(now) == len(then) == len(parts):
+            parts = [part for part, old, new in zip(parts, then, now, strict=True) if old != new]
+        return _describe_lines(path, parts)
 
     def _files_behind(self, kind: str, argument: str) -> list[str]:
         """The changed files an input depends on (all of them when that is not known)."""
         if kind == "file":
             return [argument]
+        if kind == "lines":
+            return [argument.rpartition(":")[0]]
         path = _path_of(kind, argument)
         if path is not None and path in self.changed:
             return [path]
@@ -250,6 +267,17 @@ class _Explainer:
             if found:
                 return found
         return list(self.changed)
+
+
+def _describe_lines(path: str, parts: list[str]) -> str:
+    """``line 9 of PATH``, ``lines 7-10, 16 and the line count of PATH``: parts of a
+    ``lines:`` key (none: the file was only opened)."""
+    spans = [part for part in parts if part != "n"]
+    named = [] if len(spans) == len(parts) else ["the line count"]
+    if spans:
+        label = "line" if len(spans) == 1 and "-" not in spans[0] else "lines"
+        named.insert(0, f"{label} {', '.join(spans)}")
+    return f"{' and '.join(named)} of {path}" if named else f"whether {path} can be read"
 
 
 def _path_of(kind: str, argument: str) -> str | None:
@@ -283,6 +311,9 @@ _NODES = {
 
 
 def _describe(kind: str, argument: str) -> str:
+    if kind == "lines":
+        path, _, spec = argument.rpartition(":")
+        return _describe_lines(path, [part for part in spec.split(",") if part])
     if kind == "explore":
         tool, *arguments = json.loads(argument)
         return f"research lookup {tool}({', '.join(map(str, arguments))})"

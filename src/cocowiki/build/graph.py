@@ -26,10 +26,10 @@ import glob
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 
 from .. import __version__
 from ..index.model import IndexResult, Reference
@@ -38,10 +38,10 @@ from ..plan.model import ModuleTree
 from .artifacts import SCHEMA_VERSION, EntryPoint
 from .facts import RepositoryFacts
 from .footprints import Explorer
-from .sources import SourceError, SourceReader
+from .sources import SourceError, SourceReader, sha256_text, span_text
 
 #: Bumped when the meaning of a key or a record changes: every page is then recomputed.
-GRAPH_VERSION = 1
+GRAPH_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS build_nodes "
     "(node TEXT PRIMARY KEY, inputs TEXT NOT NULL, record TEXT NOT NULL)"
@@ -76,6 +76,8 @@ _RECORDS: dict[str, Callable[[RepositoryFacts], dict[str, Any]]] = {
 }
 #: How the keys of research lookups over the index alone begin.
 _INDEX_LOOKUPS = ('["symbol_lookup"', '["graph_lookup"')
+#: A read of a file's line count, among the spans of :meth:`Inputs.touch_lines`.
+LENGTH = (0, 0)
 V = TypeVar("V")
 
 
@@ -217,6 +219,9 @@ class Inputs:
         #: The inputs and their digests of each page built in this run.
         self.recorded: dict[str, dict[str, str]] = {}
         self._recording: dict[str, None] | None = None
+        #: The lines read of each file in the block being recorded (:data:`LENGTH`: its
+        #: line count), made into one ``lines:`` key per file when the block ends.
+        self._lines_read: dict[str, set[tuple[int, int]]] = {}
         self._digests: dict[str, str] = {}
         #: Each key's current digest as :meth:`changed` found it; None: known unchanged.
         self._current: dict[str, str | None] = {}
@@ -226,14 +231,26 @@ class Inputs:
         if self._recording is not None:
             self._recording[key] = None
 
+    def touch_lines(self, path: str, span: tuple[int, int] | None = None) -> None:
+        """Record that lines ``span`` (1-based, inclusive; :data:`LENGTH` for the line
+        count) of ``path`` were read, or with no span that the file was opened."""
+        if self._recording is not None:
+            read = self._lines_read.setdefault(path, set())
+            if span is not None:
+                read.add(span)
+
     @contextlib.contextmanager
     def recording(self) -> Iterator[dict[str, None]]:
-        """Record every key read inside the block."""
+        """Record every key read inside the block; the lines read of a file become one
+        key when the block ends (:func:`lines_key`)."""
         self._recording = keys = dict[str, None]()
+        self._lines_read = {}
         try:
             yield keys
+            keys.update((lines_key(p, read), None) for p, read in self._lines_read.items())
         finally:
             self._recording = None
+            self._lines_read = {}
 
     def changed(self, inputs: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
         """``(key, recorded digest, current digest)`` for each input that changed."""
@@ -250,6 +267,11 @@ class Inputs:
 
     def _stable(self, key: str) -> bool:
         kind, _, argument = key.partition(":")
+        if kind == "lines":  # lines of an indexed file whose index entry is unchanged
+            path = argument.rpartition(":")[0]
+            return dict.__contains__(self.facts.files, path) and self._stable(
+                f"files.digest:{path}"
+            )
         if kind == "explore":  # the key is the JSON of the query, the tool's name first
             if not argument.startswith(_INDEX_LOOKUPS):
                 return False
@@ -276,6 +298,8 @@ class Inputs:
         facts = self.facts
         if kind == "file":
             return self.file_digest(argument)
+        if kind == "lines":
+            return self.lines_digest(argument)
         if kind in _RECORDS:  # whether the key is there; its fields are tracked apart
             return str(dict.__contains__(_RECORDS[kind](facts), argument))
         table, _, name = kind.partition(".")
@@ -301,18 +325,16 @@ class Inputs:
 
     def _lookup_digest(self, tool: str, *arguments: Any) -> str:
         """A research lookup's digest: of what its result is a function of, cheaper than
-        running it (the files ``read`` and ``grep`` read; for ``graph_lookup`` the
-        references from, or into, the node's file: a superset of its edges, which the
-        page depends on anyway), and of its whole result for the others."""
+        running it (the files ``grep`` reads; for ``graph_lookup`` the references from, or
+        into, the node's file: a superset of its edges, which the page depends on anyway),
+        and of its whole result for the others. A Read is not a key of its own: its lines
+        are read through the tracked reader, as a citation's are."""
         explorer = self.facts.explorer
         if tool == "graph_lookup":
             path = str(arguments[0]).split("#", 1)[0]
             if arguments[1] == "out":  # edges from a component start in its file
                 return self.digest(f"refs_from_file:{path}")
             return digest_of(self._references_into().get(path))
-        if tool == "read":
-            path, start, end = arguments
-            return digest_of((self.file_digest(path), start, end))
         if tool == "grep":
             regex, paths = arguments
             matched = self._literal_file(paths) or Explorer.glob(explorer, paths)[0]
@@ -339,6 +361,19 @@ class Inputs:
             self._into = into
         return self._into
 
+    def lines_digest(self, argument: str) -> str:
+        """The digest of a ``lines:PATH:SPEC`` key: one short digest per part of SPEC,
+        joined by commas (so ``cw explain-dirty`` tells which span changed), ``readable``
+        for a file opened and not read, the reason for one that cannot be read."""
+        path, _, spec = argument.rpartition(":")
+        try:
+            lines = SourceReader.lines(self.facts.reader, path)  # the lines, not a view
+        except SourceError as exc:
+            return f"unreadable: {exc}"
+        return ",".join(part_digest(lines, part) for part in spec.split(",") if part) or (
+            "readable"
+        )
+
     def file_digest(self, path: str) -> str:
         """SHA-256 of a file's bytes (the index's digest for an indexed file)."""
         source = dict.get(self.facts.files, path)
@@ -360,6 +395,33 @@ class Inputs:
             for e in self.entry_points
             if e.citation.path in files or _in_files(e.component_id or "", files)
         ]
+
+
+def lines_key(path: str, read: Collection[tuple[int, int]]) -> str:
+    """The key of the lines a page read of a file: ``lines:PATH:SPEC``, SPEC the spans
+    read, sorted, overlapping or adjacent ones merged (``12-30,41``), after ``n`` when
+    the line count was read. One key per file and page, however many citations."""
+    merged: list[list[int]] = []
+    for start, end in sorted(span for span in read if span != LENGTH):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts = ["n"] if LENGTH in read else []
+    parts += [str(start) if start == end else f"{start}-{end}" for start, end in merged]
+    return f"lines:{path}:{','.join(parts)}"
+
+
+def part_digest(lines: list[str], part: str) -> str:
+    """The digest of one part of a ``lines:`` key's SPEC: the line count for ``n``; for a
+    span, a digest of its text, with the line count when the file ends before the span
+    does (what the read found depends on it)."""
+    if part == "n":
+        return str(len(lines))
+    first, _, last = part.partition("-")
+    start, end = int(first), int(last or first)
+    text = sha256_text(span_text(lines, start, end))[:16]
+    return text if end <= len(lines) else f"{text}<{len(lines)}"
 
 
 def _key_touched(changes: IndexChanges, table: str, argument: str) -> bool:
@@ -495,7 +557,8 @@ class _FieldView:
 
 
 class TrackedReader(SourceReader):
-    """Records each file a page reads."""
+    """Records what a page reads of each file: its whole text, or the lines it looks at
+    (:class:`TrackedLines`)."""
 
     def __init__(self, repo: Path, inputs: Inputs) -> None:
         super().__init__(repo)
@@ -506,12 +569,67 @@ class TrackedReader(SourceReader):
         return super().read_text(path)
 
     def lines(self, path: str) -> list[str]:
-        self.inputs.touch(f"file:{path}")
-        return super().lines(path)
+        self.inputs.touch_lines(path)  # opened: whether it can be read is an input too
+        return cast(list[str], TrackedLines(super().lines(path), self.inputs, path))
+
+
+class TrackedLines(Sequence[str]):
+    """The lines of a file that record which of them are read: an item or a slice reads
+    those lines, ``len`` the line count, anything else (iterating, searching) the whole
+    file. A page citing lines 40-52 of a file thus depends on those lines (and the line
+    count, which a citation is clamped to), not on an edit elsewhere in the file."""
+
+    __slots__ = ("_inputs", "_lines", "_path")
+
+    def __init__(self, lines: list[str], inputs: Inputs, path: str) -> None:
+        self._lines = lines
+        self._inputs = inputs
+        self._path = path
+
+    def __len__(self) -> int:
+        self._inputs.touch_lines(self._path, LENGTH)
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            start, stop = index.start or 0, index.stop
+            if index.step is None and start >= 0 and stop is not None and stop >= 0:
+                if stop > start:
+                    self._inputs.touch_lines(self._path, (start + 1, stop))
+            else:
+                self._whole()
+        elif index >= 0:
+            self._inputs.touch_lines(self._path, (index + 1, index + 1))
+        else:
+            self._whole()
+        return self._lines[index]
+
+    def __iter__(self) -> Iterator[str]:
+        self._whole()
+        return iter(self._lines)
+
+    def __reversed__(self) -> Iterator[str]:
+        self._whole()
+        return reversed(self._lines)
+
+    def __contains__(self, value: object) -> bool:
+        self._whole()
+        return value in self._lines
+
+    def _whole(self) -> None:
+        self._inputs.touch(f"file:{self._path}")
 
 
 class TrackedExplorer(Explorer):
-    """Records each research lookup (its digest is of the whole result, recomputed)."""
+    """Records each research lookup (its digest is of the whole result, recomputed, or of
+    what the result is a function of). A Read is recorded by the reader, as the lines it
+    reads."""
 
     def __init__(self, facts: RepositoryFacts, reader: SourceReader, inputs: Inputs) -> None:
         super().__init__(facts.repo, facts.index, reader)
@@ -519,10 +637,6 @@ class TrackedExplorer(Explorer):
 
     def _touch(self, *query: object) -> None:
         self.inputs.touch("explore:" + json.dumps(query))
-
-    def read(self, path: str, start: int, end: int) -> Any:
-        self._touch("read", path, start, end)
-        return super().read(path, start, end)
 
     def glob(self, pattern: str) -> Any:
         self._touch("glob", pattern)

@@ -57,11 +57,24 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A file that passed every check that needs no reading: the input of a parse."""
+    """A file that passed every check that needs no reading: the input of a parse.
+
+    ``mtime_ns``, ``ctime_ns`` and ``inode`` are from the same ``lstat`` as ``size``: with
+    it, what the next index compares to decide, as git does, that a file it read before
+    is unchanged without reading it again (:mod:`.indexer`).
+    """
 
     path: str
     language: str
     size: int
+    mtime_ns: int = 0
+    ctime_ns: int = 0
+    inode: int = 0
+
+    @property
+    def stat(self) -> tuple[int, int, int, int]:
+        """``(size, mtime_ns, ctime_ns, inode)`` as ``lstat`` gave them."""
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
 @dataclass(slots=True)
@@ -364,7 +377,14 @@ def _classify_path(
         return Exclusion(path, ExclusionReason.UNSUPPORTED, "no grammar for this file type")
     if status.st_size > config.max_file_bytes:
         return Exclusion(path, ExclusionReason.TOO_LARGE, f"over {config.max_file_bytes} bytes")
-    return Candidate(path=path, language=language, size=status.st_size)
+    return Candidate(
+        path=path,
+        language=language,
+        size=status.st_size,
+        mtime_ns=status.st_mtime_ns,
+        ctime_ns=status.st_ctime_ns,
+        inode=status.st_ino,
+    )
 
 
 def _is_real_dir(directory: str, known: dict[str, bool]) -> bool:

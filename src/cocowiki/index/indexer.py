@@ -5,6 +5,10 @@ The phases and why they are shaped so:
 1. discover (:mod:`.files`): cheap decisions from paths and ``lstat``;
 2. parse: each candidate is read, checked for binary/minified/generated content, hashed
    and, unless the previous catalog has the same digest and module name for it, parsed.
+   As git does, a file whose ``lstat`` (size, mtime, ctime, inode) is the one recorded
+   when the catalog last read it is taken as unchanged without being read, unless it
+   had changed so shortly before that read that a later change could keep the same
+   times (:data:`RACY_NS`);
    tree-sitter holds the GIL while parsing (measured: two threads are no faster than
    one), so parallelism means processes; they start in about 0.1 s and pay off only on
    larger repositories, so ``workers=0`` uses them when there are more than ~4 MB to
@@ -54,9 +58,11 @@ from .resolve import resolve, reusable_resolution
 from .store import (
     SCHEMA_VERSION,
     CachedFile,
+    FileStat,
     catalog_path,
     load_cache,
     load_file_keys,
+    load_file_stats,
     read_index,
     read_meta,
     recover_catalog,
@@ -68,6 +74,10 @@ from .store import (
 ProgressCallback = Callable[[str, int, int], None]
 
 PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024
+#: A file whose times are within this of the moment it was read is read again next time:
+#: a change in the same timestamp tick (2 s on FAT, 1 s on ext3, a clock tick elsewhere,
+#: whose coarse clock may also lag the wall clock) keeps the same ``stat``.
+RACY_NS = 3_000_000_000
 _CHUNK = 16
 
 
@@ -129,6 +139,7 @@ def _index(
     lazy: bool,
 ) -> IndexResult:
     timings: dict[str, float] = {}
+    read_ns = time.time_ns()  # before any lstat (see :data:`RACY_NS`)
     report("discover", 0, 1)
     discovery = discover(repo, config, output)
     packages = python_packages(discovery.listed)
@@ -140,17 +151,24 @@ def _index(
     catalog = catalog_path(output)
     recover_catalog(catalog)
     previous = load_file_keys(catalog)
+    reader = _reader(config)
+    known_stats = load_file_stats(catalog)
     tasks: list[ParseTask] = []
+    reused: list[str] = []  # files whose rows are taken from the catalog
     for candidate in discovery.candidates:
         name = module_name(candidate.path, candidate.language, packages, modules)
         known = previous.get(candidate.path)
         digest = known[0] if known is not None and known[1] == name else None
         tasks.append(ParseTask(candidate, name, digest))
+        if digest is not None and _trusted(candidate, known_stats.get(candidate.path), reader):
+            reused.append(candidate.path)
 
     fresh: list[FileExtraction] = []
-    reused: list[str] = []
     exclusions = list(discovery.exclusions)
-    for done, outcome in enumerate(_run(repo, config, tasks), start=1):
+    trusted = set(reused)
+    to_read = [task for task in tasks if task.candidate.path not in trusted]
+    report("parse", len(trusted), len(tasks))
+    for done, outcome in enumerate(_run(repo, config, to_read), start=len(trusted) + 1):
         if isinstance(outcome, Unchanged):
             reused.append(outcome.path)
         elif isinstance(outcome, Exclusion):
@@ -199,10 +217,20 @@ def _index(
     report("store", 0, 1)
     result.timings = {**timings, "total": time.perf_counter() - started}
     in_place = bool(resolved_before) and len(resolved_before) + len(changed) == len(extractions)
+    indexed = {f.path for f in result.files}
+    read = {
+        task.candidate.path: FileStat(task.candidate.stat, read_ns, reader)
+        for task in tasks
+        if task.candidate.path in indexed
+        and (task.candidate.path not in trusted or task.candidate.path in changed)
+    }
     try:
         rows = _rows_of(extractions, references, changed) if in_place else {}
-        if not (in_place and update_catalog(output, result, keys, fingerprint, __version__, rows)):
-            write_catalog(output, result, keys, fingerprint, __version__)
+        if not (
+            in_place and update_catalog(output, result, keys, fingerprint, __version__, rows, read)
+        ):
+            stats = {path: known_stats[path] for path in trusted if path not in read}
+            write_catalog(output, result, keys, fingerprint, __version__, {**stats, **read})
     except OSError as exc:
         raise IndexingError(f"cannot write the catalog in {output}: {exc}") from exc
     timings["store"] = time.perf_counter() - now
@@ -247,6 +275,24 @@ def _rows_of(
         if ref.path in rows:
             rows[ref.path][1].append(ref)
     return dict(rows)
+
+
+def _reader(config: IndexConfig) -> str:
+    """What reading a file gives depends on: the settings and cocowiki's version."""
+    return hashlib.sha256(f"{__version__}\0{config.fingerprint()}".encode()).hexdigest()[:16]
+
+
+def _trusted(candidate: Candidate, known: FileStat | None, reader: str) -> bool:
+    """Whether the file is as it was when last read, by its ``lstat`` alone: the same
+    size, times and inode, read with the same settings, and its times were older than
+    that read by more than a timestamp tick (else it may have changed again within
+    the tick, keeping its times)."""
+    return (
+        known is not None
+        and known.reader == reader
+        and known.stat == candidate.stat
+        and max(candidate.mtime_ns, candidate.ctime_ns) + RACY_NS < known.read_ns
+    )
 
 
 def _unchanged_result(

@@ -18,6 +18,9 @@ as atomic: a killed writer's journal is rolled back by the next indexer
   ``parseFile`` is found by ``parse``), qualified names, signatures and docs, for symbol
   search (``ask`` and the viewer).
 
+Beside the index: ``changes`` (what each update in place changed, :class:`IndexChanges`)
+and ``file_stats`` (each file's ``lstat`` when last read, :class:`FileStat`).
+
 Tables of other stages (the build graph, ``build_nodes``) live in the same file and are
 carried over when the index is rewritten.
 """
@@ -61,6 +64,16 @@ CREATE TABLE IF NOT EXISTS changes (
     step INTEGER PRIMARY KEY, before TEXT NOT NULL, after TEXT NOT NULL, rows TEXT NOT NULL
 );
 """
+#: How each indexed file looked (its ``lstat``) when it was last read (:class:`FileStat`), so
+#: that the next index can take an unchanged file's rows without reading it again. Not
+#: part of the index either (a build from nothing of the same tree gives other times).
+_STATS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS file_stats (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, read_ns INTEGER NOT NULL,
+    reader TEXT NOT NULL
+);
+"""
 #: Updates in place remembered (a build more steps behind compares everything).
 CHANGES_KEPT = 16
 
@@ -100,6 +113,7 @@ CREATE VIRTUAL TABLE components_fts USING fts5 (
 );
 """
     + _CHANGES_SCHEMA
+    + _STATS_SCHEMA
 )
 
 _E = TypeVar("_E")
@@ -112,6 +126,22 @@ class CachedFile:
 
     parse_key: str
     extraction: FileExtraction
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    """A file as ``lstat`` saw it just before the index read it: ``stat`` is ``(size,
+    mtime_ns, ctime_ns, inode)``, ``read_ns`` the wall clock before that ``lstat`` (to
+    tell a file changed in the same timestamp tick as it was read, which a same
+    ``stat`` does not rule out), ``reader`` the settings and version it was read with
+    (they decide what reading it gives)."""
+
+    stat: tuple[int, int, int, int]
+    read_ns: int
+    reader: str
+
+    def row(self, path: str) -> tuple[object, ...]:
+        return (path, *self.stat, self.read_ns, self.reader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +237,10 @@ def write_catalog(
     parse_keys: dict[str, str],
     fingerprint: str,
     tool_version: str,
+    stats: Mapping[str, FileStat] | None = None,
 ) -> Path:
-    """Write the whole index atomically (temporary file, fsync, rename) and return its path."""
+    """Write the whole index atomically (temporary file, fsync, rename) and return its path;
+    ``stats`` are the files' :class:`FileStat`."""
     target = catalog_path(output)
     with replacement(target) as temporary:
         connection = sqlite3.connect(temporary)
@@ -218,6 +250,7 @@ def write_catalog(
             with connection:
                 connection.executescript(_SCHEMA)
                 _insert(connection, result, parse_keys, fingerprint, tool_version)
+                _put_stats(connection, stats or {})
             _carry_over(connection, target)
         finally:
             connection.close()
@@ -366,6 +399,27 @@ def _insert_diagnostics(connection: sqlite3.Connection, result: IndexResult) -> 
     )
 
 
+def _put_stats(connection: sqlite3.Connection, stats: Mapping[str, FileStat]) -> None:
+    connection.executemany(
+        "INSERT OR REPLACE INTO file_stats VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (stat.row(path) for path, stat in sorted(stats.items())),
+    )
+
+
+def load_file_stats(path: Path) -> dict[str, FileStat]:
+    """The :class:`FileStat` of each file the catalog indexes (none from a catalog that
+    cannot be read or has no such table)."""
+    try:
+        with open_catalog(path) as connection:
+            rows = connection.execute(
+                "SELECT s.path, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.read_ns, s.reader "
+                "FROM file_stats s JOIN files f ON f.path = s.path"
+            ).fetchall()
+    except sqlite3.Error:
+        return {}
+    return {row[0]: FileStat((row[1], row[2], row[3], row[4]), row[5], row[6]) for row in rows}
+
+
 def update_catalog(
     output: Path,
     result: IndexResult,
@@ -373,10 +427,12 @@ def update_catalog(
     fingerprint: str,
     tool_version: str,
     changed: Mapping[str, tuple[Sequence[Component], Sequence[Reference]]],
+    stats: Mapping[str, FileStat] | None = None,
 ) -> bool:
     """Bring the catalog up to date in place, in one transaction, when it indexes the same
     files and only the rows of the ``changed`` files differ: ``changed`` holds their new
-    components and references (the caller kept every other file's resolution). True
+    components and references (the caller kept every other file's resolution), ``stats``
+    the :class:`FileStat` of the files read again (those of the others stay). True
     when done; False, having written nothing, when the catalog is not one this can
     update (then :func:`write_catalog`).
 
@@ -399,9 +455,10 @@ def update_catalog(
             or files != [f.path for f in result.files]
         ):
             return False
-        connection.execute(_CHANGES_SCHEMA)  # a catalog written before there was one
+        connection.executescript(_CHANGES_SCHEMA + _STATS_SCHEMA)  # an older catalog's
         with connection:
             changes = _replace_changed(connection, result, parse_keys, changed)
+            _put_stats(connection, stats or {})
             for table in ("meta", "errors", "warnings", "exclusions"):
                 connection.execute(f"DELETE FROM {table}")
             _insert_meta(connection, result, fingerprint, tool_version)
