@@ -129,3 +129,20 @@ def test_an_edit_is_traced_down_to_the_cited_lines_it_changed(
     ]
     assert explain_dirty(repo, output, "words", SMALL_PAGES).status == "clean"
     assert set(build(repo, output, checker).recomputed) == {"shop", "maths"}
+
+
+def test_a_cited_line_cut_off_the_file_is_named_with_the_file_s_new_length(
+    checkout: Shop, checker: MermaidChecker
+) -> None:
+    """``words`` cites line 16 of the checkout, cut down to 10 lines: the cause names the
+    line and the file's new end; ``maths`` cites lines 3 and 9 only and stays clean."""
+    repo, output, _ = checkout
+    checkout_file = repo / CHECKOUT_FILE
+    checkout_file.write_text("".join(checkout_file.read_text().splitlines(True)[:10]))
+    explained = explain_dirty(repo, output, "words", SMALL_PAGES)
+    assert explained.status == "dirty"
+    cause = f"line 16 of {CHECKOUT_FILE}, past its end (it has 10 lines now)"
+    chain = [CHECKOUT_FILE, f"parse of {CHECKOUT_FILE}", cause, "page words"]
+    assert chain in [reason.chain for reason in explained.reasons]
+    assert explain_dirty(repo, output, "maths", SMALL_PAGES).status == "clean"
+    assert "maths" not in build(repo, output, checker).recomputed

@@ -25,11 +25,13 @@ from build_helpers import (
 )
 
 from cocowiki.build import BuildConfig, BuildResult, builder, graph
+from cocowiki.build.artifacts import Citation
+from cocowiki.build.facts import RepositoryFacts
 from cocowiki.build.graph import load_graph
 from cocowiki.index import IndexConfig, index_repository
 from cocowiki.index.store import catalog_path
 from cocowiki.mermaid import MermaidChecker
-from cocowiki.plan import PlanConfig
+from cocowiki.plan import PlanConfig, plan_modules
 
 pytestmark = needs_mermaid
 
@@ -313,6 +315,35 @@ def test_the_index_changes_and_the_changed_files_decide_as_comparing_everything(
     assert_same_as_fresh(repo, output, checker)
 
 
+def test_an_edit_of_a_line_an_entry_point_cites_searches_only_its_file_again(
+    shop: Shop, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry points cite ``def main`` in ``app.py``: an edit of that line changes
+    their ``lines:`` key of the file, and only that file is searched again."""
+    repo, output, _ = shop
+    app = repo / "app.py"
+    app.write_text(app.read_text().replace("def main() -> None:", "def main(*_: str) -> None:"))
+    stale: list[list[str]] = []
+    searched: list[set[str] | None] = []
+    real_changed, real_find = builder._code_changed, builder.find_entry_points
+
+    def code_changed(keys: list[str]) -> set[str] | None:
+        stale.append(keys)
+        return real_changed(keys)
+
+    def find(facts: RepositoryFacts, previous: Any = (), files: Any = None) -> Any:
+        searched.append(None if files is None else set(files))
+        return real_find(facts, previous, files)
+
+    monkeypatch.setattr(builder, "_code_changed", code_changed)
+    monkeypatch.setattr(builder, "find_entry_points", find)
+    second = build(repo, output, checker)
+    assert any(key.startswith("lines:app.py:") for key in stale[0])
+    assert searched == [{"app.py"}]
+    assert second.summary()["recomputed"]["entry_points"] is True
+    assert_same_as_fresh(repo, output, checker)
+
+
 #: A file whose lines three pages cite: its own page, and the pages of the two modules it
 #: calls into (each cites the line of its call, the site of an incoming dependency).
 CHECKOUT = {
@@ -411,19 +442,86 @@ def test_an_inserted_line_moves_the_later_spans_and_their_pages_cite_them_anew(
 ) -> None:
     """A line inserted in ``label`` moves the call into ``words`` from line 16 to 17: that
     page is recomputed and cites the new line, exactly (every page verifies, and the
-    output is a fresh build's)."""
+    output is a fresh build's). ``maths`` cites lines 3 and 9, before the insertion: the
+    file still reaches them, so the page is not recomputed."""
     repo, output, _ = checkout
     edit_checkout(
         repo, "    base = name.strip()\n", '    name = name or "receipt"\n    base = name.strip()\n'
     )
     second = build(repo, output, checker)
-    assert {"shop", "words"} <= set(second.recomputed)
+    assert set(second.recomputed) == {"shop", "words", "overview"}
     # the links name the moved lines; the overview counts the repository's lines
     assert rewritten(second) == {"shop", "words", "overview"}
     assert cited_spans(output, "words", CHECKOUT_FILE) == {(4, 4), (17, 17)}
     assert cited_spans(output, "maths", CHECKOUT_FILE) == {(3, 3), (9, 9)}
     assert second.verified == len(second.pages)
     assert_same_as_fresh(repo, output, checker)
+
+
+def test_a_file_cut_short_below_a_cited_line_recomputes_the_page_citing_it(
+    checkout: Shop, checker: MermaidChecker
+) -> None:
+    """The checkout loses ``label`` (lines 12-16): ``words`` cited line 16 and is computed
+    again (it no longer cites the file past line 4); ``maths`` cites lines 3 and 9, which
+    the file still has, and stays as it was."""
+    repo, output, _ = checkout
+    checkout_file = repo / CHECKOUT_FILE
+    checkout_file.write_text("".join(checkout_file.read_text().splitlines(True)[:10]))
+    second = build(repo, output, checker)
+    assert {"shop", "words"} <= set(second.recomputed)
+    assert "maths" not in second.recomputed
+    assert cited_spans(output, "words", CHECKOUT_FILE) == {(4, 4)}
+    assert second.verified == len(second.pages)
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_a_citation_reads_whether_the_file_reaches_its_span_not_the_line_count(
+    tmp_path: Path,
+) -> None:
+    """A citation is clamped to the file as ever, and what it depends on is the span
+    (with the line count only when the file ends before the span does): a line inserted
+    after the span leaves its key's digest alone, one inserted before it or a cut below
+    it changes the digest."""
+    repo = tmp_path / "repo"
+    for name, text in CHECKOUT.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    spans = [(3, 3), (9, 10), (14, 16), (20, 30)]
+
+    def cite_each() -> tuple[list[Citation], list[Citation], list[dict[str, str]]]:
+        """The citations of ``spans`` by plain facts and by facts recording what they read,
+        and the keys each recorded with their digests."""
+        index = index_repository(repo, tmp_path / "out", IndexConfig(use_git=False))
+        plain = RepositoryFacts.build(repo, tmp_path / "out", index, plan_modules(index))
+        tracked = RepositoryFacts.build(repo, tmp_path / "out", index, plan_modules(index))
+        inputs = graph.Inputs(tracked, "tool", "")
+        graph.track(tracked, inputs)
+        cited, keys = [], []
+        for span in spans:
+            with inputs.recording() as read:
+                cited.append(tracked.cite(CHECKOUT_FILE, *span))
+            keys.append(inputs.digests(read))
+        return [plain.cite(CHECKOUT_FILE, *span) for span in spans], cited, keys
+
+    plain, cited, keys = cite_each()
+    assert cited == plain
+    assert [(c.start, c.end) for c in cited] == [(3, 3), (9, 10), (14, 16), (16, 16)]
+    assert [list(k) for k in keys] == [
+        [f"lines:{CHECKOUT_FILE}:3"],
+        [f"lines:{CHECKOUT_FILE}:9-10"],
+        [f"lines:{CHECKOUT_FILE}:14-16"],
+        [f"lines:{CHECKOUT_FILE}:16,20-30"],  # past the end: the last line is cited
+    ]
+    edit_checkout(repo, "    base = name.strip()\n", "    # a comment\n    base = name.strip()\n")
+    plain, cited, inserted = cite_each()
+    assert cited == plain
+    assert [k == i for k, i in zip(keys, inserted, strict=True)] == [True, True, False, False]
+
+    (repo / CHECKOUT_FILE).write_text("".join(CHECKOUT[CHECKOUT_FILE].splitlines(True)[:15]))
+    plain, cited, cut = cite_each()
+    assert cited == plain
+    assert [(c.start, c.end) for c in cited] == [(3, 3), (9, 10), (14, 15), (15, 15)]
+    assert [k == c for k, c in zip(keys, cut, strict=True)] == [True, True, False, False]
 
 
 def test_the_lines_a_page_reads_of_a_file_make_one_key_whose_digest_tells_each_span() -> None:

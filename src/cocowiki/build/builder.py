@@ -460,7 +460,7 @@ def _entry_points(
 
 #: Kinds of inputs about one file whose change leaves the entry points of other files'
 #: code as they were.
-_FILE_INPUTS = frozenset({"file", "by_file", "files", "components"})
+_FILE_INPUTS = frozenset({"file", "lines", "by_file", "files", "components"})
 
 
 def _code_changed(stale: list[str]) -> set[str] | None:
@@ -469,6 +469,8 @@ def _code_changed(stale: list[str]) -> set[str] | None:
     files: set[str] = set()
     for key in stale:
         kind, _, argument = key.partition(":")
+        if kind == "lines":  # lines:PATH:SPEC (graph.lines_key), a path may hold a ':'
+            argument = argument.rpartition(":")[0]
         if kind.partition(".")[0] not in _FILE_INPUTS or is_manifest(argument):
             return None
         files.update({argument, argument.split("#", 1)[0]})  # a component's file, or more

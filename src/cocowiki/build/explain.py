@@ -243,14 +243,20 @@ class _Explainer:
     def _changed_lines(self, argument: str, before: str) -> str:
         """The lines a page read of a file whose text changed, down to the span: the parts
         of the key whose digests differ from those recorded (all of them when the file
-        cannot be read now or could not then)."""
+        cannot be read now or could not then), and the file's line count when it now ends
+        before a changed span does (a cited span cut short: the citation is clamped)."""
         path, _, spec = argument.rpartition(":")
         parts = [part for part in spec.split(",") if part]
         now = self.inputs.digest(f"lines:{argument}").split(",")
         then = before.split(",")
-        if len(now) == len(then) == len(parts):
-            parts = [part for part, old, new in zip(parts, then, now, strict=True) if old != new]
-        return _describe_lines(path, parts)
+        if len(now) != len(then) or len(now) != len(parts):
+            return _describe_lines(path, parts)
+        changed = [
+            (part, new) for part, old, new in zip(parts, then, now, strict=True) if old != new
+        ]
+        described = _describe_lines(path, [part for part, _new in changed])
+        ends = [new.partition("<")[2] for part, new in changed if part != "n" and "<" in new]
+        return f"{described}, past its end (it has {ends[0]} lines now)" if ends else described
 
     def _files_behind(self, kind: str, argument: str) -> list[str]:
         """The changed files an input depends on (all of them when that is not known)."""

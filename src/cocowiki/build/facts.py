@@ -142,11 +142,19 @@ class RepositoryFacts:
     # citations ------------------------------------------------------------------------------
 
     def cite(self, path: str, start: int, end: int | None = None) -> Citation:
-        """A citation of lines ``start``..``end`` of ``path``, clamped to the file."""
+        """A citation of lines ``start``..``end`` of ``path``, clamped to the file: a span
+        running past the file's end ends at its last line, one wholly past it is its last
+        line. The clamp asks whether the file reaches the span's end, not its line count
+        (:meth:`~.sources.SourceReader.reach`): a page citing lines 10-20 does not depend
+        on a line inserted after line 20."""
         lines = self.reader.lines(path)
-        last = max(1, len(lines))
-        first = min(max(1, start), last)
-        final = min(max(first, end if end is not None else start), last)
+        first = max(1, start)
+        final = max(first, end if end is not None else start)
+        reached = self.reader.reach(path, first, final)
+        if reached < first:  # the file ends before the span (line 1 of an empty file)
+            first = final = max(1, reached)
+        else:
+            final = reached
         return Citation(path=path, start=first, end=final, digest=span_digest(lines, first, final))
 
     def cite_component(self, component: Component) -> Citation:
@@ -164,7 +172,8 @@ class RepositoryFacts:
         if first:
             lines = self.reader.lines(component.path)
             low = max(1, component.start_line - len(doc_lines) - 12)
-            for number in range(low, min(component.end_line, len(lines)) + 1):
+            last = self.reader.reach(component.path, low, component.end_line)
+            for number in range(low, last + 1):
                 if first in lines[number - 1]:
                     return self.cite(component.path, number, number + len(doc_lines) - 1)
         return self.cite_component(component)

@@ -572,12 +572,20 @@ class TrackedReader(SourceReader):
         self.inputs.touch_lines(path)  # opened: whether it can be read is an input too
         return cast(list[str], TrackedLines(super().lines(path), self.inputs, path))
 
+    def reach(self, path: str, start: int, end: int) -> int:
+        """Records lines ``start``..``end``, not the line count: the span's digest tells
+        whether the file reaches ``end`` (and its line count when it does not), so a line
+        inserted after the span leaves the answer, and the page, as they were."""
+        self.inputs.touch_lines(path, (start, max(start, end)))
+        return min(end, len(super().lines(path)))
+
 
 class TrackedLines(Sequence[str]):
     """The lines of a file that record which of them are read: an item or a slice reads
     those lines, ``len`` the line count, anything else (iterating, searching) the whole
-    file. A page citing lines 40-52 of a file thus depends on those lines (and the line
-    count, which a citation is clamped to), not on an edit elsewhere in the file."""
+    file. A page citing lines 40-52 of a file thus depends on those lines (and whether
+    the file reaches line 52, which a citation is clamped to: :meth:`TrackedReader.reach`),
+    not on an edit elsewhere in the file."""
 
     __slots__ = ("_inputs", "_lines", "_path")
 

@@ -61,11 +61,18 @@ class SourceReader:
         cached = self._lines.get(path)
         if cached is not None:
             return cached
-        lines = split_lines(self.read_text(path))
+        lines = split_lines(self._text(path))
         self._lines[path] = lines
         return lines
 
     def read_text(self, path: str) -> str:
+        """The whole text of ``path``."""
+        return self._text(path)
+
+    def _text(self, path: str) -> str:
+        """The text of ``path``, read from the disk: what :meth:`lines` splits, apart from
+        :meth:`read_text` so a subclass recording what is read of a file can tell the
+        reading of its lines from the reading of its whole text."""
         full = self.resolve(path)
         try:
             data = full.read_bytes()
@@ -93,3 +100,9 @@ class SourceReader:
 
     def line_count(self, path: str) -> int:
         return len(self.lines(path))
+
+    def reach(self, path: str, start: int, end: int) -> int:
+        """The last of lines ``start``..``end`` that ``path`` has: ``end`` when the file
+        reaches it, else its line count. Clamping a span to a file needs no more than this,
+        so a subclass recording what is read can record the span, not the line count."""
+        return min(end, len(self.lines(path)))
