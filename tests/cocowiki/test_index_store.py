@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sqlite3
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cocowiki.index import IndexConfig, index_repository, read_index, search
+from cocowiki.index import IndexConfig, IndexResult, index_repository, read_index, search
 from cocowiki.index import store as store_module
 from cocowiki.index.store import catalog_path, identifier_words
 
@@ -57,7 +58,7 @@ def test_catalog_tables(repo: Path, tmp_path: Path) -> None:
     assert counts["components"] == len(result.components)
     assert counts["refs"] == len(result.references)
     assert counts["exclusions"] == len(result.exclusions) == 1  # rust/Cargo.toml
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == str(store_module.SCHEMA_VERSION)
 
 
 def test_full_text_search_finds_symbols(repo: Path, tmp_path: Path) -> None:
@@ -126,6 +127,7 @@ def test_a_reindex_resolves_as_an_index_from_nothing(
     circle = repo / "shapes" / "circle.py"
     circle.write_text(circle.read_text().replace(old, new))
     again = index_repository(repo, tmp_path / "out", WALK)
+    assert not again.lazy  # loaded before the call returns, as asked
     fresh = index_repository(repo, tmp_path / "fresh", WALK)
     assert again.files_parsed == 1
     assert again.references == fresh.references
@@ -176,6 +178,7 @@ def catalog_rows(output: Path) -> dict[str, list[tuple[object, ...]]]:
                 ("warnings", "rowid"),
                 ("exclusions", "rowid"),
                 ("components_fts", "id"),
+                ("file_edges", "path, target"),
                 ("meta", "key"),
             ]
         }
@@ -262,3 +265,130 @@ def test_a_lazy_index_reads_the_same_rows_on_first_use(repo: Path, tmp_path: Pat
     lazy = read_index(out, lazy=True)
     assert lazy == read_index(out)
     assert lazy.components and lazy.references
+
+
+def _same_index(again: IndexResult, fresh: IndexResult) -> None:
+    """The records of two indexes are equal (not their timings and counts of the run)."""
+    assert again.files == fresh.files
+    assert again.components == fresh.components
+    assert again.references == fresh.references
+    assert (again.errors, again.warnings, again.exclusions) == (
+        fresh.errors,
+        fresh.warnings,
+        fresh.exclusions,
+    )
+
+
+def _reindexed(repo: Path, tmp_path: Path, name: str, *, lazy: bool) -> IndexResult:
+    """Re-index ``repo`` in place into ``out`` (from the catalog's rows when ``lazy``),
+    index it from nothing into ``name``, and check that both hold the same rows."""
+    again = index_repository(repo, tmp_path / "out", WALK, lazy=True)
+    assert again.lazy is lazy
+    fresh = index_repository(repo, tmp_path / name, WALK)
+    _same_index(again, fresh)
+    assert catalog_rows(tmp_path / "out") == catalog_rows(tmp_path / name)
+    return again
+
+
+#: ``self.x`` through bases of other files: those of files before the one resolved
+#: (``b_middle.py``) are known when it is resolved, those of files after it (``z_late.py``)
+#: not yet.
+_HIERARCHY = {
+    "__init__.py": "",
+    "a_root.py": "class Root:\n    def hello(self):\n        return 1\n",
+    "b_middle.py": "from .a_root import Root\n\n\nclass Middle(Root):\n    pass\n",
+    "c_leaf.py": (
+        "from .b_middle import Middle\nfrom .z_late import Late\n\n\n"
+        "class Leaf(Middle):\n    def run(self):\n        return self.hello()\n\n\n"
+        "class Other(Late):\n    def run(self):\n        return self.hello()\n"
+    ),
+    "z_late.py": "from .a_root import Root\n\n\nclass Late(Root):\n    pass\n",
+}
+
+
+def test_a_few_edited_files_are_resolved_from_the_catalog(tmp_path: Path) -> None:
+    """Every file of every language edited at once without changing its resolution
+    interface (a line inserted at the top moves every line): the references are resolved
+    by lookups of the catalog, the rows replaced in place, the index returned lazy; all
+    as an index from nothing of the edited tree. Then each file alone, which resolves
+    the others from their stored rows."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES, repo)
+    for name, text in _HIERARCHY.items():
+        (repo / "deep").mkdir(exist_ok=True)
+        (repo / "deep" / name).write_text(text)
+    index_repository(repo, tmp_path / "out", WALK)
+    sources = sorted(f.path for f in read_index(tmp_path / "out").files)
+    assert len(sources) > 25
+    for path in sources:
+        (repo / path).write_text("\n" + (repo / path).read_text())
+    again = _reindexed(repo, tmp_path, "fresh", lazy=True)
+    assert again.files_parsed == len(sources)
+    assert again.summary() | {"timings": {}} == read_summary(tmp_path / "out")
+    for number, path in enumerate(sources):
+        (repo / path).write_text((repo / path).read_text()[1:])
+        _reindexed(repo, tmp_path, f"fresh{number}", lazy=True)
+
+
+def read_summary(output: Path) -> dict[str, object]:
+    """The summary the catalog stores of the last run, but its timings."""
+    summary = json.loads(store_module.read_meta(catalog_path(output))["summary"])
+    return {**summary, "timings": {}}
+
+
+@pytest.mark.parametrize(
+    ("edit", "lazy"),
+    [
+        ("body", True),  # resolved from the catalog
+        ("interface", False),  # a new base: everything resolved again
+        ("rename", False),
+        ("delete", False),
+        ("add", False),
+    ],
+)
+def test_an_update_in_place_equals_an_index_from_nothing(
+    repo: Path, tmp_path: Path, edit: str, lazy: bool
+) -> None:
+    out = tmp_path / "out"
+    index_repository(repo, out, WALK)
+    first = store_module.read_meta(catalog_path(out))["fingerprint"]
+    circle = repo / "shapes" / "circle.py"
+    if edit == "body":
+        circle.write_text(circle.read_text().replace("return PI", "return 1.0 * PI"))
+    elif edit == "interface":
+        circle.write_text(circle.read_text().replace("(Shape)", "(Shape, object)"))
+    elif edit == "rename":
+        circle.rename(circle.with_name("disc.py"))
+    elif edit == "delete":
+        circle.unlink()
+    else:
+        (repo / "shapes" / "square.py").write_text(
+            "from .base import Shape\n\n\nclass Sq(Shape):\n    pass\n"
+        )
+    again = _reindexed(repo, tmp_path, "fresh", lazy=lazy)
+    assert read_summary(out) == {**again.summary(), "timings": {}}
+    second = store_module.read_meta(catalog_path(out))["fingerprint"]
+    changes = store_module.index_changes(catalog_path(out), first, second)
+    assert (changes is not None) is lazy  # only updates in place are recorded
+    if changes is not None:
+        assert changes.files == {"shapes/circle.py"}
+        assert "shapes/base.py" in changes.targets
+
+
+def test_references_into_files_are_found_by_the_catalogs_indexes(
+    repo: Path, tmp_path: Path
+) -> None:
+    """What a build asks of the files an edit touched: the references pointing into each
+    (by target path or by the file of the target id), in order, without reading all."""
+    out = tmp_path / "out"
+    index = index_repository(repo, out, WALK)
+    paths = [f.path for f in index.files] + ["shapes", "nowhere.py"]
+    into = store_module.references_into(catalog_path(out), paths)
+    for path in paths:
+        expected = [
+            ref
+            for ref in index.references
+            if path in {ref.target_path, (ref.target_id or "").split("#", 1)[0]}
+        ]
+        assert into[path] == expected, path
+    assert into["shapes/base.py"]

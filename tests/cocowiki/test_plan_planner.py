@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cocowiki.index import IndexResult, Reference, ReferenceKind, SourceFile
+from cocowiki.index.store import catalog_path, edge_weights, read_edge_weights, write_catalog
 from cocowiki.plan import (
     ROOT_ID,
     ModuleTree,
@@ -277,3 +278,19 @@ def test_modules_named_alike_are_titled_by_their_paths() -> None:
     assert titles["src/app/models"] == "src/app/models"
     assert titles["tests/app/models"] == "tests/app/models"
     assert titles["src/app"] == "src/app" and titles["tests/app"] == "tests/app"
+
+
+def test_a_plan_from_the_catalogs_weights_is_the_plan_from_the_references(
+    tmp_path: Path,
+) -> None:
+    """A build plans a lazy index from the catalog's weights between files
+    (``file_edges``), not its references: the same tree, split modules included."""
+    index = synthetic_index()
+    out = tmp_path / "out"
+    out.mkdir()
+    write_catalog(out, index, {}, "fingerprint", "test")
+    weights = read_edge_weights(catalog_path(out))
+    assert weights == edge_weights(index.references)
+    tree, report = plan_with_report(index, SMALL, weights)
+    assert report.split > 0
+    assert tree.dumps() == plan_modules(index, SMALL).dumps()

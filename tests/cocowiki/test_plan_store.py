@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from cocowiki.plan import (
     ModuleTree,
     PlanConfig,
     PlanError,
+    PlanReport,
     plan_or_reuse,
     read_module_tree,
     write_module_tree,
@@ -86,13 +88,17 @@ def test_a_build_reuses_the_tree_while_its_index_is_the_same(
     output = tmp_path / "out"
     config = PlanConfig(min_tokens=10, max_tokens=1000)
     planned: list[int] = []
-    original = plan_cache.plan_modules
+    original = plan_cache.plan_with_report
 
-    def counting(index: IndexResult, settings: PlanConfig | None = None) -> ModuleTree:
+    def counting(
+        index: IndexResult,
+        settings: PlanConfig | None = None,
+        weights: Mapping[tuple[str, str], int] | None = None,
+    ) -> tuple[ModuleTree, PlanReport]:
         planned.append(1)
-        return original(index, settings)
+        return original(index, settings, weights)
 
-    monkeypatch.setattr(plan_cache, "plan_modules", counting)
+    monkeypatch.setattr(plan_cache, "plan_with_report", counting)
 
     def plan() -> tuple[ModuleTree, bool]:
         index = index_repository(repo, output, IndexConfig(use_git=False))

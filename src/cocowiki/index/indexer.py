@@ -33,10 +33,12 @@ import multiprocessing
 import os
 import sqlite3
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .. import __version__
 from ..paths import output_dir
@@ -49,12 +51,14 @@ from .model import (
     Exclusion,
     FileExtraction,
     IndexResult,
+    IndexWarning,
     ParseError,
     Reference,
     SourceFile,
 )
 from .naming import go_modules, module_name, python_packages
-from .resolve import resolve, reusable_resolution
+from .partial import CatalogResolver
+from .resolve import resolution_interface, resolve, reusable_resolution
 from .store import (
     SCHEMA_VERSION,
     CachedFile,
@@ -63,9 +67,11 @@ from .store import (
     load_cache,
     load_file_keys,
     load_file_stats,
+    open_catalog,
     read_index,
     read_meta,
     recover_catalog,
+    rows_loader,
     update_catalog,
     write_catalog,
 )
@@ -79,6 +85,9 @@ PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024
 #: whose coarse clock may also lag the wall clock) keeps the same ``stat``.
 RACY_NS = 3_000_000_000
 _CHUNK = 16
+#: Up to this many re-parsed files are resolved by lookups of the catalog
+#: (:func:`_update_partially`); more are cheaper to resolve over the whole index.
+PARTIAL_MAX_FILES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +119,8 @@ def index_repository(
 ) -> IndexResult:
     """Index ``repo`` into ``output`` (default ``<repo>/.cocowiki``) and return the index.
 
-    With ``lazy``, an index that did not change is returned without its components and
+    With ``lazy``, an index that did not change, or changed in a few files resolved
+    from the catalog (:func:`_update_partially`), is returned without its components and
     references, read from the catalog on first use (:func:`~.store.read_index`): for a
     caller that keeps the output as it is until then (a build, under the output's lock).
 
@@ -181,11 +191,30 @@ def _index(
     digests = {path: previous[path][0] for path in reused}
     digests.update((x.file.path, x.file.digest) for x in fresh)
     fingerprint = _fingerprint(digests, keys, exclusions, discovery, config)
+    changed_paths = {x.file.path for x in fresh}
+    now_parsed = time.perf_counter()
     if not fresh and read_meta(catalog).get("fingerprint") == fingerprint:
         unchanged = _unchanged_result(output, started, timings, now, len(reused), lazy)
         if unchanged is not None:
             report("store", 1, 1)
             return unchanged
+    read = {
+        task.candidate.path: FileStat(task.candidate.stat, read_ns, reader)
+        for task in tasks
+        if task.candidate.path not in trusted or task.candidate.path in changed_paths
+    }
+    if 0 < len(fresh) <= PARTIAL_MAX_FILES and set(previous) == set(reused) | changed_paths:
+        timings["parse"] = now_parsed - now
+        stats = {path: stat for path, stat in read.items() if path in previous}
+        stored = Stored(output, keys, fingerprint, stats)
+        partial = _update_partially(str(repo), discovery, exclusions, fresh, stored, timings)
+        if partial is not None:
+            total = time.perf_counter() - started
+            timings["store"] = total - sum(timings.values())
+            timings["total"] = total
+            partial.timings = timings
+            report("store", 1, 1)
+            return partial if lazy else partial.load()
     cache = load_cache(catalog) if reused else {}
     extractions = _extractions(repo, config, tasks, fresh, reused, cache, exclusions)
     timings["parse"] = time.perf_counter() - now
@@ -218,12 +247,7 @@ def _index(
     result.timings = {**timings, "total": time.perf_counter() - started}
     in_place = bool(resolved_before) and len(resolved_before) + len(changed) == len(extractions)
     indexed = {f.path for f in result.files}
-    read = {
-        task.candidate.path: FileStat(task.candidate.stat, read_ns, reader)
-        for task in tasks
-        if task.candidate.path in indexed
-        and (task.candidate.path not in trusted or task.candidate.path in changed)
-    }
+    read = {path: stat for path, stat in read.items() if path in indexed}
     try:
         rows = _rows_of(extractions, references, changed) if in_place else {}
         if not (
@@ -238,6 +262,86 @@ def _index(
     result.timings = timings
     report("store", 1, 1)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What an index is stored with besides its records: the parse keys (module names),
+    the inputs' fingerprint and the files' :class:`~.store.FileStat`."""
+
+    output: Path
+    parse_keys: dict[str, str]
+    fingerprint: str
+    stats: dict[str, FileStat]
+
+
+def _update_partially(
+    repo: str,
+    discovery: Discovery,
+    exclusions: list[Exclusion],
+    fresh: list[FileExtraction],
+    stored: Stored,
+    timings: dict[str, float],
+) -> IndexResult | None:
+    """Update the catalog for a few re-parsed files without reading the rest of it, when
+    each of them kept its resolution interface (else None, having written nothing):
+    their references are resolved by lookups of the catalog (:mod:`.partial`), their
+    rows replaced in place (:func:`~.store.update_catalog`), and the index returned
+    reads its components and references from the catalog on first use.
+
+    The files, errors and warnings are the catalog's with those of the re-parsed files
+    replaced, in the order the whole index gives them; ``timings`` gets ``resolve``.
+    """
+    started = time.perf_counter()
+    catalog = catalog_path(stored.output)
+    if read_meta(catalog).get("tool_version") != __version__:
+        return None
+    changed = {x.file.path: x for x in fresh}
+    before = load_cache(catalog, changed)
+    if set(before) != set(changed) or any(
+        resolution_interface(x) != resolution_interface(before[x.file.path].extraction)
+        for x in fresh
+    ):
+        return None
+    try:
+        previous = read_index(stored.output, lazy=True)
+        with open_catalog(catalog) as connection:
+            files = [(f.path, f.language) for f in previous.files]
+            resolved = CatalogResolver(connection, files, fresh).resolve_files()
+    except (sqlite3.Error, ValueError, KeyError):
+        return None
+    timings["resolve"] = time.perf_counter() - started
+    errors = _by_path(previous.errors)
+    warnings = _by_path(previous.warnings)
+    for x in fresh:
+        errors[x.file.path], warnings[x.file.path] = list(x.errors), list(x.warnings)
+    sources = [changed[f.path].file if f.path in changed else f for f in previous.files]
+    index = IndexResult(
+        repo,
+        sources,
+        errors=[e for f in sources for e in errors.get(f.path, ())],
+        warnings=[*discovery.warnings, *(w for f in sources for w in warnings.get(f.path, ()))],
+        exclusions=exclusions,
+        files_parsed=len(fresh),
+        files_unchanged=len(sources) - len(fresh),
+        catalog_written=True,
+        rows=rows_loader(catalog),
+    )
+    rows = {path: (changed[path].components, refs) for path, refs in resolved.items()}
+    args = (stored.parse_keys, stored.fingerprint, __version__, rows, stored.stats)
+    if not update_catalog(stored.output, index, *args):
+        return None
+    return index
+
+
+_Record = TypeVar("_Record", ParseError, IndexWarning)
+
+
+def _by_path(records: Iterable[_Record]) -> dict[str, list[_Record]]:
+    grouped: dict[str, list[_Record]] = defaultdict(list)
+    for record in records:
+        grouped[record.path].append(record)
+    return grouped
 
 
 def _extractions(

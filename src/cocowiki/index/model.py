@@ -235,8 +235,14 @@ class FileExtraction:
     warnings: tuple[IndexWarning, ...] = ()
 
 
-#: Reads the components and references of an index on first use (see :class:`IndexResult`).
-RowsLoader = Callable[[], tuple[list["Component"], list["Reference"]]]
+@dataclass(frozen=True, slots=True)
+class RowsLoader:
+    """Reads the components and the references of an index on first use, each on its own
+    (see :class:`IndexResult`): a build's entry points read every component but no
+    reference, and the references are three quarters of the rows."""
+
+    components: Callable[[], list[Component]]
+    references: Callable[[], list[Reference]]
 
 
 class IndexResult:
@@ -257,7 +263,9 @@ class IndexResult:
 
     __slots__ = (
         "_components",
+        "_components_pending",
         "_references",
+        "_references_pending",
         "_rows",
         "catalog_written",
         "errors",
@@ -291,6 +299,7 @@ class IndexResult:
         self._components = [] if components is None else components
         self._references = [] if references is None else references
         self._rows = rows
+        self._components_pending = self._references_pending = rows is not None
         self.errors = [] if errors is None else errors
         self.warnings = [] if warnings is None else warnings
         self.exclusions = [] if exclusions is None else exclusions
@@ -302,32 +311,38 @@ class IndexResult:
     def load(self) -> IndexResult:
         """Read the components and references now (before the catalog they would be read
         from goes away); the index itself."""
-        self._load()
+        self._load_components()
+        self._load_references()
         return self
 
-    def _load(self) -> None:
-        if self._rows is not None:
-            self._components, self._references = self._rows()
-            self._rows = None
+    def _load_components(self) -> None:
+        if self._components_pending and self._rows is not None:
+            self._components = self._rows.components()
+            self._components_pending = False
+
+    def _load_references(self) -> None:
+        if self._references_pending and self._rows is not None:
+            self._references = self._rows.references()
+            self._references_pending = False
 
     @property
     def components(self) -> list[Component]:
-        self._load()
+        self._load_components()
         return self._components
 
     @components.setter
     def components(self, value: list[Component]) -> None:
-        self._load()
+        self._components_pending = False
         self._components = value
 
     @property
     def references(self) -> list[Reference]:
-        self._load()
+        self._load_references()
         return self._references
 
     @references.setter
     def references(self, value: list[Reference]) -> None:
-        self._load()
+        self._references_pending = False
         self._references = value
 
     def _fields(self) -> tuple[object, ...]:
@@ -366,20 +381,36 @@ class IndexResult:
         """Total lines in the indexed files."""
         return sum(source.lines for source in self.files)
 
+    @property
+    def lazy(self) -> bool:
+        """Whether the components and references are still to be read."""
+        return self._components_pending or self._references_pending
+
     def summary(self) -> dict[str, Any]:
         """A JSON-ready digest of the run, the ``--json`` output of ``cw index``."""
-        languages = Counter(source.language for source in self.files)
         kinds = Counter(str(component.kind) for component in self.components)
-        resolved = sum(1 for ref in self.references if ref.confidence > 0)
+        return self.summary_with(
+            {
+                "components": len(self.components),
+                "component_kinds": dict(sorted(kinds.items())),
+                "references": len(self.references),
+                "references_resolved": sum(1 for ref in self.references if ref.confidence > 0),
+            }
+        )
+
+    def summary_with(self, counts: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`summary` with its counts of components and references given (counted
+        where they are, without loading a lazy index)."""
+        languages = Counter(source.language for source in self.files)
         return {
             "repo": self.repo,
             "files": len(self.files),
             "lines": self.lines,
             "languages": dict(sorted(languages.items())),
-            "components": len(self.components),
-            "component_kinds": dict(sorted(kinds.items())),
-            "references": len(self.references),
-            "references_resolved": resolved,
+            "components": counts["components"],
+            "component_kinds": counts["component_kinds"],
+            "references": counts["references"],
+            "references_resolved": counts["references_resolved"],
             "parse_errors": len(self.errors),
             "warnings": len(self.warnings),
             "excluded": len(self.exclusions),

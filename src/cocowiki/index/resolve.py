@@ -44,7 +44,8 @@ UNIQUE = 0.5
 MAX_CANDIDATES = 8
 
 _SELF_WORDS = frozenset({"self", "this", "cls", "Self", "base"})
-_CALL_KINDS = CALLABLE_KINDS | {ComponentKind.CLASS, ComponentKind.STRUCT}
+#: What a call may resolve to (a class or struct: a constructor call).
+CALL_TARGET_KINDS = CALLABLE_KINDS | {ComponentKind.CLASS, ComponentKind.STRUCT}
 _INHERIT_KINDS = TYPE_KINDS
 _CONTAINER_KINDS = TYPE_KINDS | {ComponentKind.IMPL}
 _BASE_KINDS = frozenset({ReferenceKind.INHERIT, ReferenceKind.IMPL})
@@ -122,10 +123,7 @@ class Resolver:
     def _index(self, extraction: FileExtraction) -> None:
         source = extraction.file
         path = source.path
-        family = FAMILIES.get(source.language, source.language)
-        self.paths.add(path)
-        self.by_basename[posixpath.basename(path)].append(path)
-        self.family[path] = family
+        family = self._index_path(path, source.language)
         names: dict[str, list[Component]] = defaultdict(list)
         for component in extraction.components:
             self.by_id[component.id] = component
@@ -134,7 +132,7 @@ class Resolver:
                 continue
             names[component.name].append(component)
             self.by_name[(family, component.name)].append(component)
-            if component.kind in _CALL_KINDS:
+            if component.kind in CALL_TARGET_KINDS:
                 self.callables[(family, component.name)].append(component)
             if component.kind in TYPE_KINDS:
                 self.types[(family, component.name)].append(component)
@@ -145,6 +143,13 @@ class Resolver:
         module = self.module_of.get(path)
         if module is not None:
             self.module_files[(family, module.qualified_name)].append(path)
+
+    def _index_path(self, path: str, language: str) -> str:
+        """Index what the path and language of a file tell (its family, returned)."""
+        family = FAMILIES.get(language, language)
+        self.paths.add(path)
+        self.by_basename[posixpath.basename(path)].append(path)
+        self.family[path] = family
         if family == "python":
             stem = path.rsplit(".", 1)[0]
             parts = stem.split("/")
@@ -152,6 +157,7 @@ class Resolver:
                 parts = parts[:-1]
             for start in range(len(parts)):
                 self.python_suffix[".".join(parts[start:])].append(path)
+        return family
 
     # -- entry ------------------------------------------------------------------------
 
@@ -171,15 +177,8 @@ class Resolver:
         known = known or {}
         imports: dict[str, list[Reference]] = {}
         for extraction in self.extractions:
-            scope = FileScope()
             path = extraction.file.path
-            self.scopes[path] = scope
-            family = self.family[path]
-            written = [
-                self._import(as_written(ref), family, scope)
-                for ref in extraction.references
-                if ref.kind is ReferenceKind.IMPORT
-            ]
+            written = self._scope(path, extraction.references)
             if path not in known:
                 imports[path] = written
         resolved = {
@@ -198,13 +197,33 @@ class Resolver:
                     if ref.kind in _BASE_KINDS:
                         self._name(as_written(ref), family, scope)
                 continue
-            refs = resolved[path]
-            for ref in extraction.references:
-                if ref.kind is not ReferenceKind.IMPORT:
-                    refs.append(self._name(as_written(ref), family, scope))
-            refs.sort(key=_catalog_order)
-            by_file[path] = refs
+            by_file[path] = self._names(extraction, resolved[path])
         return [ref for path in sorted(by_file) for ref in by_file[path]]
+
+    def _scope(self, path: str, references: Iterable[Reference]) -> list[Reference]:
+        """Make the scope of a file from its imports (among its ``references``); the
+        imports resolved (without following re-exports, which needs every scope)."""
+        scope = FileScope()
+        self.scopes[path] = scope
+        family = self.family[path]
+        return [
+            self._import(as_written(ref), family, scope)
+            for ref in references
+            if ref.kind is ReferenceKind.IMPORT
+        ]
+
+    def _names(self, extraction: FileExtraction, imports: list[Reference]) -> list[Reference]:
+        """A file's references resolved, in the catalog's order: its ``imports`` (resolved
+        already) and every other reference, resolved now in the file's scope."""
+        path = extraction.file.path
+        family = self.family[path]
+        scope = self.scopes[path]
+        refs = list(imports)
+        for ref in extraction.references:
+            if ref.kind is not ReferenceKind.IMPORT:
+                refs.append(self._name(as_written(ref), family, scope))
+        refs.sort(key=_catalog_order)
+        return refs
 
     def _follow_reexport(self, ref: Reference) -> Reference:
         """Point an import of a re-exported symbol at the symbol's definition."""
@@ -449,7 +468,7 @@ class Resolver:
     # -- names ------------------------------------------------------------------------
 
     def _name(self, ref: Reference, family: str, scope: FileScope) -> Reference:
-        kinds = _CALL_KINDS if ref.kind is ReferenceKind.CALL else _INHERIT_KINDS
+        kinds = CALL_TARGET_KINDS if ref.kind is ReferenceKind.CALL else _INHERIT_KINDS
         target = self._lookup(ref, family, scope, kinds)
         if target.confidence <= 0:
             return ref
@@ -512,7 +531,7 @@ class Resolver:
                 target = _pick(_filter(candidates, kinds, family), IMPORTED, ref.path)
                 if target is not None:
                     return target
-        index = self.callables if kinds is _CALL_KINDS else self.types
+        index = self.callables if kinds is CALL_TARGET_KINDS else self.types
         everywhere = index.get((family, name), [])
         if len(everywhere) > 4 * MAX_CANDIDATES:
             return UNRESOLVED  # too common a name to guess from

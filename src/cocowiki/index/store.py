@@ -17,6 +17,8 @@ as atomic: a killed writer's journal is rolled back by the next indexer
 * ``components_fts``: an FTS5 index over component names (also split into words, so
   ``parseFile`` is found by ``parse``), qualified names, signatures and docs, for symbol
   search (``ask`` and the viewer).
+* ``file_edges(path, target, weight)``: how strongly each file uses each other file
+  (:func:`edge_weights`), a summary of ``refs`` that planning reads instead of them.
 
 Beside the index: ``changes`` (what each update in place changed, :class:`IndexChanges`)
 and ``file_stats`` (each file's ``lstat`` when last read, :class:`FileStat`).
@@ -50,12 +52,15 @@ from .model import (
     ParseError,
     Reference,
     ReferenceKind,
+    RowsLoader,
     SourceFile,
     Visibility,
 )
 
 CATALOG_NAME = "catalog.sqlite"
-SCHEMA_VERSION = 1
+#: 2: ``components_qualified`` (the lookups of :mod:`.partial`), ``refs_target_path``
+#: (:func:`references_into`), ``file_edges``.
+SCHEMA_VERSION = 2
 
 #: What each update in place changed (:class:`IndexChanges`), oldest first; emptied by a
 #: whole write. Not part of the index: readers of the index never look at it.
@@ -93,6 +98,7 @@ CREATE TABLE components (
 );
 CREATE INDEX components_path ON components (path);
 CREATE INDEX components_name ON components (name);
+CREATE INDEX components_qualified ON components (qualified_name);
 CREATE INDEX components_parent ON components (parent_id);
 CREATE TABLE refs (
     kind TEXT NOT NULL, source_id TEXT NOT NULL, target_name TEXT NOT NULL,
@@ -102,12 +108,17 @@ CREATE TABLE refs (
 );
 CREATE INDEX refs_source ON refs (source_id);
 CREATE INDEX refs_target ON refs (target_id);
+CREATE INDEX refs_target_path ON refs (target_path);
 CREATE INDEX refs_path ON refs (path);
 CREATE TABLE errors (
     path TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, message TEXT NOT NULL
 );
 CREATE TABLE warnings (path TEXT NOT NULL, message TEXT NOT NULL);
 CREATE TABLE exclusions (path TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE file_edges (
+    path TEXT NOT NULL, target TEXT NOT NULL, weight INTEGER NOT NULL,
+    PRIMARY KEY (path, target)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE components_fts USING fts5 (
     id UNINDEXED, name, words, qualified_name, signature, doc, tokenize = 'unicode61'
 );
@@ -302,18 +313,23 @@ def _insert(
     )
     _insert_components(connection, result.components, 0)
     _insert_references(connection, result.references, 0)
+    _insert_edges(connection, result.references)
     _insert_diagnostics(connection, result)
 
 
 def _insert_meta(
-    connection: sqlite3.Connection, result: IndexResult, fingerprint: str, tool_version: str
+    connection: sqlite3.Connection,
+    result: IndexResult,
+    fingerprint: str,
+    tool_version: str,
+    summary: Mapping[str, Any] | None = None,
 ) -> None:
     meta = {
         "schema_version": str(SCHEMA_VERSION),
         "tool_version": tool_version,
         "fingerprint": fingerprint,
         "repo": result.repo,
-        "summary": json.dumps(result.summary(), sort_keys=True),
+        "summary": json.dumps(result.summary() if summary is None else summary, sort_keys=True),
     }
     connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
 
@@ -384,6 +400,32 @@ def _insert_references(
     )
 
 
+def edge_weights(references: Iterable[Reference]) -> dict[tuple[str, str], int]:
+    """``{(file, other file): weight}``: each resolved reference from a file into another
+    weighs its ``count`` times its confidence in percent (so a call resolved by an
+    import outweighs a guess by name); integers, so sums do not depend on order."""
+    weights: dict[tuple[str, str], int] = defaultdict(int)
+    for ref in references:
+        target = ref.target_path
+        if target is not None and target != ref.path and ref.confidence > 0:
+            weights[(ref.path, target)] += ref.count * max(1, round(ref.confidence * 100))
+    return dict(weights)
+
+
+def _insert_edges(connection: sqlite3.Connection, references: Iterable[Reference]) -> None:
+    connection.executemany(
+        "INSERT INTO file_edges VALUES (?, ?, ?)",
+        ((*edge, weight) for edge, weight in sorted(edge_weights(references).items())),
+    )
+
+
+def read_edge_weights(path: Path) -> dict[tuple[str, str], int]:
+    """The :func:`edge_weights` of the index in the catalog ``path``, from its summary."""
+    with open_catalog(path) as connection:
+        rows = connection.execute("SELECT path, target, weight FROM file_edges").fetchall()
+    return {(source, target): weight for source, target, weight in rows}
+
+
 def _insert_diagnostics(connection: sqlite3.Connection, result: IndexResult) -> None:
     """Parse errors, warnings and exclusions (small tables, kept in order by rowid)."""
     connection.executemany(
@@ -434,7 +476,9 @@ def update_catalog(
     components and references (the caller kept every other file's resolution), ``stats``
     the :class:`FileStat` of the files read again (those of the others stay). True
     when done; False, having written nothing, when the catalog is not one this can
-    update (then :func:`write_catalog`).
+    update (then :func:`write_catalog`). A ``result`` whose rows are not loaded (a
+    lazy one, :mod:`.partial`) stays so: the summary's counts of rows are then counted
+    in the catalog once updated.
 
     A one-file edit of a large repository then writes a few hundred rows instead of the
     whole catalog. The rows end as :func:`write_catalog` would write them: each changed
@@ -461,7 +505,8 @@ def update_catalog(
             _put_stats(connection, stats or {})
             for table in ("meta", "errors", "warnings", "exclusions"):
                 connection.execute(f"DELETE FROM {table}")
-            _insert_meta(connection, result, fingerprint, tool_version)
+            summary = result.summary_with(_row_counts(connection)) if result.lazy else None
+            _insert_meta(connection, result, fingerprint, tool_version, summary)
             _insert_diagnostics(connection, result)
             _record_changes(connection, meta.get("fingerprint", ""), fingerprint, changes)
     except sqlite3.Error:
@@ -469,6 +514,20 @@ def update_catalog(
     finally:
         connection.close()
     return True
+
+
+def _row_counts(connection: sqlite3.Connection) -> dict[str, Any]:
+    """What :meth:`~.model.IndexResult.summary` counts of the rows, counted in SQL."""
+    kinds = connection.execute("SELECT kind, count(*) FROM components GROUP BY kind").fetchall()
+    references, resolved = connection.execute(
+        "SELECT count(*), count(*) FILTER (WHERE confidence > 0) FROM refs"
+    ).fetchone()
+    return {
+        "components": sum(count for _, count in kinds),
+        "component_kinds": dict(sorted(kinds)),
+        "references": references,
+        "references_resolved": resolved,
+    }
 
 
 def _replace_changed(
@@ -520,6 +579,8 @@ def _replace_changed(
                 changes |= IndexChanges.of((), references)
                 connection.execute("DELETE FROM refs WHERE path = ?", (file_path,))
                 _insert_references(connection, references, first)
+                connection.execute("DELETE FROM file_edges WHERE path = ?", (file_path,))
+                _insert_edges(connection, references)
     connection.executemany(
         "UPDATE files SET language = ?, size = ?, digest = ?, lines = ?, module_name = ?, "
         "parse_key = ? WHERE path = ? AND ordinal = ?",
@@ -600,15 +661,6 @@ def read_index(output: Path, *, lazy: bool = False) -> IndexResult:
             )
         ]
 
-    def rows() -> tuple[list[Component], list[Reference]]:
-        with open_catalog(path) as connection:
-            components = [
-                component_from_row(row)
-                for row in _in_order(connection, "components", _COMPONENT_COLUMNS)
-            ]
-            references = [_reference(row) for row in _in_order(connection, "refs", _REF_COLUMNS)]
-        return components, references
-
     index = IndexResult(
         repo=meta.get("repo", ""),
         files=files,
@@ -619,9 +671,26 @@ def read_index(output: Path, *, lazy: bool = False) -> IndexResult:
         files_parsed=int(summary.get("files_parsed", 0)),
         files_unchanged=int(summary.get("files_unchanged", 0)),
         catalog_written=bool(summary.get("catalog_written", True)),
-        rows=rows,
+        rows=rows_loader(path),
     )
     return index if lazy else index.load()
+
+
+def rows_loader(path: Path) -> RowsLoader:
+    """What reads the components and references of the catalog ``path`` on first use
+    (an :class:`~.model.IndexResult`'s ``rows``)."""
+
+    def components() -> list[Component]:
+        with open_catalog(path) as connection:
+            rows = _in_order(connection, "components", _COMPONENT_COLUMNS)
+        return [component_from_row(row) for row in rows]
+
+    def references() -> list[Reference]:
+        with open_catalog(path) as connection:
+            rows = _in_order(connection, "refs", _REF_COLUMNS)
+        return [reference_from_row(row) for row in rows]
+
+    return RowsLoader(components, references)
 
 
 def _in_order(connection: sqlite3.Connection, table: str, columns: str) -> list[Any]:
@@ -632,6 +701,24 @@ def _in_order(connection: sqlite3.Connection, table: str, columns: str) -> list[
     if any(rows[i][-1] > rows[i + 1][-1] for i in range(len(rows) - 1)):
         rows.sort(key=lambda row: row[-1])
     return [row[:-1] for row in rows]
+
+
+def references_into(path: Path, files: Iterable[str]) -> dict[str, list[Reference]]:
+    """The references of the catalog ``path`` that point into each of ``files`` (by
+    ``target_path``, or by the file part of ``target_id``), each list in the catalog's
+    order, found by the catalog's indexes: a build asks it of the few files an edit
+    touches, which costs next to nothing beside reading every reference."""
+    into: dict[str, list[Reference]] = {}
+    with open_catalog(path) as connection:
+        for file in files:
+            rows = connection.execute(
+                f"SELECT {_REF_COLUMNS}, ordinal FROM refs WHERE target_path = ? UNION "
+                f"SELECT {_REF_COLUMNS}, ordinal FROM refs WHERE target_id = ? "
+                "OR (target_id >= ? AND target_id < ?) ORDER BY ordinal",
+                (file, file, file + "#", file + "$"),  # "$" follows "#": the ids in PATH
+            ).fetchall()
+            into[file] = [reference_from_row(row[:-1]) for row in rows]
+    return into
 
 
 def load_file_keys(path: Path) -> dict[str, tuple[str, str]]:
@@ -650,8 +737,9 @@ def load_file_keys(path: Path) -> dict[str, tuple[str, str]]:
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
-def load_cache(path: Path, paths: set[str] | None = None) -> dict[str, CachedFile]:
-    """Per-file extractions of a previous catalog (``paths`` only, if given).
+def load_cache(path: Path, paths: Iterable[str] | None = None) -> dict[str, CachedFile]:
+    """Per-file extractions of a previous catalog (of ``paths`` only, if given, read by
+    indexed lookups: a few files of a large catalog cost next to nothing).
 
     Their references are as the catalog holds them, resolved; the resolver reads only
     what was written (:func:`~.resolve.as_written`), and may keep the targets of files
@@ -663,22 +751,19 @@ def load_cache(path: Path, paths: set[str] | None = None) -> dict[str, CachedFil
         return {}
     try:
         with open_catalog(path) as connection:
-            cache = _load_cache(connection)
+            return _load_cache(connection, None if paths is None else sorted(set(paths)))
     except (sqlite3.Error, ValueError):
         return {}
-    if paths is None:
-        return cache
-    return {key: value for key, value in cache.items() if key in paths}
 
 
-def _load_cache(connection: sqlite3.Connection) -> dict[str, CachedFile]:
+def _load_cache(connection: sqlite3.Connection, paths: list[str] | None) -> dict[str, CachedFile]:
     components: dict[str, list[Component]] = defaultdict(list)
-    for row in _in_order(connection, "components", _COMPONENT_COLUMNS):
+    for row in _rows_of_files(connection, "components", _COMPONENT_COLUMNS, paths):
         component = component_from_row(row)
         components[component.path].append(component)
     references: dict[str, list[Reference]] = defaultdict(list)
-    for row in _in_order(connection, "refs", _REF_COLUMNS):
-        reference = _reference(row)
+    for row in _rows_of_files(connection, "refs", _REF_COLUMNS, paths):
+        reference = reference_from_row(row)
         references[reference.path].append(reference)
     errors: dict[str, list[ParseError]] = defaultdict(list)
     for row in connection.execute("SELECT path, line, col, message FROM errors ORDER BY rowid"):
@@ -690,6 +775,8 @@ def _load_cache(connection: sqlite3.Connection) -> dict[str, CachedFile]:
     for row in connection.execute(
         "SELECT path, language, size, digest, lines, module_name, parse_key FROM files"
     ):
+        if paths is not None and row[0] not in paths:
+            continue
         source = _file(row[:6])
         cache[source.path] = CachedFile(
             parse_key=row[6],
@@ -702,6 +789,21 @@ def _load_cache(connection: sqlite3.Connection) -> dict[str, CachedFile]:
             ),
         )
     return cache
+
+
+def _rows_of_files(
+    connection: sqlite3.Connection, table: str, columns: str, paths: list[str] | None
+) -> list[Any]:
+    """The rows of ``table`` in order: all of them, or those of ``paths`` (by its index)."""
+    if paths is None:
+        return _in_order(connection, table, columns)
+    return [
+        row
+        for path in paths
+        for row in connection.execute(
+            f"SELECT {columns} FROM {table} WHERE path = ? ORDER BY ordinal", (path,)
+        )
+    ]
 
 
 def search(output: Path, text: str, limit: int = 20) -> list[Component]:
@@ -769,6 +871,12 @@ def component_from_row(row: Sequence[Any]) -> Component:
     return Component(*values)
 
 
-def _reference(row: Sequence[Any]) -> Reference:
+def reference_columns() -> str:
+    """The columns :func:`reference_from_row` reads."""
+    return _REF_COLUMNS
+
+
+def reference_from_row(row: Sequence[Any]) -> Reference:
+    """A reference from a row selected with :func:`reference_columns`."""
     kind, *fields = row
     return Reference(_member(_REFERENCE_KINDS, kind), *fields)

@@ -1,7 +1,8 @@
 """The module tree of the last plan, reused while what it was planned from is the same.
 
-Planning reads every file and every resolved reference of the index (about a second on
-a 500,000-line repository), and a build plans on every run. The tree is a pure function
+Planning reads every file of the index and the file graph of its references (from the
+catalog's ``file_edges`` for a lazy index, :func:`_weights`), and a build plans on every
+run. The tree is a pure function
 of the index (whose catalog fingerprint covers every input of it), the repository's
 place (the root's title is its name), the settings and the planner's code, so
 ``<output>/.module-tree.key`` records a digest of those next to a digest of the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,10 +23,10 @@ from tiffany.atomic import write_if_changed
 
 from .. import __version__
 from ..index.model import IndexResult
-from ..index.store import catalog_path, read_meta
+from ..index.store import catalog_path, read_edge_weights, read_meta
 from .config import PlanConfig
 from .model import ModuleTree
-from .planner import plan_modules
+from .planner import plan_with_report
 from .store import PlanError, module_tree_path, read_module_tree, write_module_tree
 
 PLAN_KEY_NAME = ".module-tree.key"
@@ -40,13 +42,25 @@ def plan_or_reuse(output: Path, index: IndexResult, config: PlanConfig) -> tuple
         tree = _reuse(output, key)
         if tree is not None:
             return tree, False
-    tree = plan_modules(index, config)
+    tree = plan_with_report(index, config, _weights(output, index))[0]
     text = tree.dumps()
     written = write_module_tree(output, tree)
     if key is not None:
         record = {"key": key, "tree": hashlib.sha256(text.encode()).hexdigest()}
         write_if_changed(output / PLAN_KEY_NAME, json.dumps(record, sort_keys=True) + "\n")
     return tree, written
+
+
+def _weights(output: Path, index: IndexResult) -> dict[tuple[str, str], int] | None:
+    """The weights between files from the catalog's summary of them, for an index whose
+    references are still to be read from that catalog (they are then never read); None
+    for an index in memory, or a summary that cannot be read."""
+    if not index.lazy:
+        return None
+    try:
+        return read_edge_weights(catalog_path(output))
+    except sqlite3.Error:
+        return None
 
 
 def _plan_key(output: Path, index: IndexResult, config: PlanConfig) -> str | None:

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 import networkx as nx
 
 from ..index.model import Reference
+from ..index.store import edge_weights
 
 #: ``graph[a][b]``: how strongly files ``a`` and ``b`` are coupled (symmetric, integer).
 FileGraph = dict[str, dict[str, int]]
@@ -39,20 +40,19 @@ Group = tuple[str, ...]
 
 
 def file_graph(references: Iterable[Reference], files: Iterable[str]) -> FileGraph:
-    """Undirected graph of the files, an edge for each pair one of which references the other.
+    """Undirected graph of the files, an edge for each pair one of which references the
+    other, weighted by :func:`~cocowiki.index.store.edge_weights`."""
+    return edge_graph(edge_weights(references), files)
 
-    A reference weighs its ``count`` times its confidence in percent, so a call resolved
-    by an import outweighs a guess by name.
-    """
+
+def edge_graph(weights: Mapping[tuple[str, str], int], files: Iterable[str]) -> FileGraph:
+    """:func:`file_graph` from the references' weights between files (the catalog keeps
+    them, so a plan need not read every reference); edges out of ``files`` are left out."""
     known = set(files)
     graph: FileGraph = {}
-    for ref in references:
-        source, target = ref.path, ref.target_path
-        if target is None or source == target or ref.confidence <= 0:
-            continue
+    for (source, target), weight in weights.items():
         if source not in known or target not in known:
             continue
-        weight = ref.count * max(1, round(ref.confidence * 100))
         for a, b in ((source, target), (target, source)):
             row = graph.setdefault(a, {})
             row[b] = row.get(b, 0) + weight

@@ -20,11 +20,12 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..index.model import IndexResult
-from .communities import FileGraph, file_graph, split_by_communities
+from .communities import FileGraph, edge_graph, file_graph, split_by_communities
 from .config import PlanConfig, estimate_tokens
 from .model import ROOT_ID, Module, ModuleTree
 from .structure import Draft, collapse_chains, directory_tree, fold_small
@@ -52,15 +53,19 @@ def plan_modules(index: IndexResult, config: PlanConfig | None = None) -> Module
 
 
 def plan_with_report(
-    index: IndexResult, config: PlanConfig | None = None
+    index: IndexResult,
+    config: PlanConfig | None = None,
+    weights: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[ModuleTree, PlanReport]:
-    """:func:`plan_modules`, plus counts of what was merged and split."""
+    """:func:`plan_modules`, plus counts of what was merged and split. ``weights``: the
+    index's :func:`~cocowiki.index.store.edge_weights`, if known (then its references
+    are not read)."""
     config = config or PlanConfig()
     tokens = {source.path: estimate_tokens(source.size) for source in index.files}
     root = directory_tree(tokens, PurePosixPath(index.repo).name or ROOT_ID)
     _, merged = fold_small(root, tokens, config.min_tokens)
     collapse_chains(root)
-    graph = file_graph(index.references, tokens)
+    graph = file_graph(index.references, tokens) if weights is None else edge_graph(weights, tokens)
     split, parts = _split_large(root, graph, tokens, config)
     tree = _freeze(root, tokens)
     return tree, PlanReport(merged=merged, split=split, parts=parts)
