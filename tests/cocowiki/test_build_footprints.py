@@ -17,8 +17,10 @@ from cocowiki.build import (
     load_artifact,
 )
 from cocowiki.build.footprints import Explorer, GlobFootprint, ReadFootprint, stale_footprints
+from cocowiki.build.rows import CatalogRows
 from cocowiki.build.sources import SourceReader
 from cocowiki.index import IndexConfig, index_repository
+from cocowiki.index.store import catalog_path, read_index
 
 
 def _never_parse(texts: object) -> list[str | None]:
@@ -154,3 +156,26 @@ def test_a_glob_of_one_directory_finds_what_pathlib_finds(tmp_path: Path, patter
         if not found.is_symlink() and found.is_file()
     )
     assert explorer.glob(pattern)[0] == expected
+
+
+def test_lookups_of_an_index_not_loaded_are_those_of_the_loaded_rows(
+    built: tuple[Path, Path],
+) -> None:
+    """Given the catalog of an index not loaded, SymbolLookup and GraphLookup ask it one
+    name or node at a time and find what the maps of every row find, in the same order."""
+    repo, output = built
+    loaded = read_index(output)
+    lazy = read_index(output, lazy=True)
+    plain = Explorer(repo, loaded)
+    by_catalog = Explorer(repo, lazy, rows=CatalogRows(catalog_path(output)))
+    nodes = {c.id for c in loaded.components} | {f.path for f in loaded.files} | {"nowhere"}
+    looked_up = 0
+    for node in sorted(nodes):
+        for direction in ("in", "out"):
+            edges = by_catalog.graph_lookup(node, direction)
+            assert edges == plain.graph_lookup(node, direction), (node, direction)
+            looked_up += len(edges[0])
+    for name in sorted({c.name for c in loaded.components} | {"nowhere"}):
+        assert by_catalog.symbol_lookup(name) == plain.symbol_lookup(name), name
+    assert looked_up > 10
+    assert lazy.lazy  # nothing was loaded

@@ -29,7 +29,7 @@ from cocowiki.build.artifacts import Citation
 from cocowiki.build.facts import RepositoryFacts
 from cocowiki.build.graph import load_graph
 from cocowiki.index import IndexConfig, index_repository
-from cocowiki.index.store import catalog_path
+from cocowiki.index.store import catalog_path, read_index
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.plan import PlanConfig, plan_modules
 
@@ -535,3 +535,41 @@ def test_the_lines_a_page_reads_of_a_file_make_one_key_whose_digest_tells_each_s
     assert graph.part_digest(lines, "2-3") == graph.part_digest(["x", "two", "three"], "2-3")
     assert graph.part_digest(lines, "2-3") != graph.part_digest(["one", "2", "three"], "2-3")
     assert graph.part_digest(lines, "3-4").endswith("<3")
+
+
+def test_a_rerun_and_an_edit_load_no_whole_table_of_the_index(
+    shop: Shop, checker: MermaidChecker
+) -> None:
+    """The keys an edit recomputes, the entry points and the research of the page it
+    recomputes are answered by indexed lookups of the catalog: the index of a rerun and
+    of an edit stays lazy (no component, no reference loaded), and the edit ends where a
+    fresh build does."""
+    repo, output, _ = shop
+    assert build(repo, output, checker).index.lazy
+    numbers = repo / "util" / "numbers.py"
+    numbers.write_text(numbers.read_text().replace("min(value, high)", "min(high, value)"))
+    edited = build(repo, output, checker)
+    assert edited.recomputed and edited.summary()["recomputed"]["entry_points"] is True
+    assert edited.index.lazy
+    assert_same_as_fresh(repo, output, checker)
+
+
+def test_reference_keys_of_an_index_not_loaded_are_digested_from_the_catalog(
+    shop: Shop,
+) -> None:
+    """The references from and into a file, and a GraphLookup into it, have the same
+    digests read from the catalog by indexed lookups as from the loaded index."""
+    repo, output, _ = shop
+    files = [*SHOP, "nowhere.py"]
+    keys = [f"{kind}:{path}" for kind in ("refs_from_file", "refs_into_file") for path in files]
+    keys += [f"explore:{json.dumps(['graph_lookup', p, 'in', 'any'])}" for p in files]
+
+    def digests(lazy: bool) -> dict[str, str]:
+        index = read_index(output, lazy=lazy)
+        facts = RepositoryFacts.build(repo, output, index, plan_modules(index))
+        assert (facts.rows is not None) == lazy
+        return graph.Inputs(facts, "tool", "").digests(keys)
+
+    from_catalog = digests(lazy=True)
+    assert from_catalog == digests(lazy=False)
+    assert len(set(from_catalog.values())) > 3  # the shop's files do refer to each other

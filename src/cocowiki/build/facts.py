@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Generic, TypeVar
@@ -24,9 +24,11 @@ from ..index.model import (
     SourceFile,
     Visibility,
 )
+from ..index.store import catalog_path
 from ..plan.model import Module, ModuleTree
 from .artifacts import Citation
 from .footprints import Explorer
+from .rows import CatalogRows
 from .sources import SourceError, SourceReader, span_digest
 
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testing", "testdata"})
@@ -63,6 +65,101 @@ def one_line(doc: str) -> str:
 V = TypeVar("V")
 
 
+#: Lookups of one key a table answers from the catalog before it reads all its rows
+#: instead (a whole table costs about as much as this many lookups on a large catalog).
+MAX_LOOKUPS = 2000
+
+
+class FactTable(dict[str, V]):
+    """A table of :class:`RepositoryFacts`. Made with ``lookup`` (the index's rows are not
+    loaded), a key is read from the catalog when first looked up (``lookup.row``, an
+    indexed query), and the table is made whole (``lookup.whole``, every row) when it is
+    iterated or after :data:`MAX_LOOKUPS` lookups: an edit's build asks about a few
+    files, and pays for those alone."""
+
+    def __init__(self, data: Mapping[str, V] | None = None, lookup: _Lookup | None = None) -> None:
+        super().__init__()
+        if data is not None:  # not through its keys, which would read a whole FactTable
+            dict.update(self, dict.items(data) if isinstance(data, dict) else data.items())
+        self._lookup: _Lookup | None = data._lookup if isinstance(data, FactTable) else lookup
+        self._asked: set[str] = set()
+
+    def has(self, key: object) -> bool:
+        """Whether ``key`` is in the table (read from the catalog if not asked yet)."""
+        lookup = self._lookup
+        if (
+            lookup is not None
+            and isinstance(key, str)
+            and key not in self._asked
+            and not dict.__contains__(self, key)
+        ):
+            if len(self._asked) >= MAX_LOOKUPS:
+                self._whole()
+                return dict.__contains__(self, key)
+            self._asked.add(key)
+            value = lookup.row(key)
+            if value:
+                dict.__setitem__(self, key, value)
+        return dict.__contains__(self, key)
+
+    def _whole(self) -> None:
+        if self._lookup is not None:
+            dict.update(self, self._lookup.whole())
+            self._lookup = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict.get(self, key, default) if self.has(key) else default
+
+    def __getitem__(self, key: str) -> V:
+        self.has(key)
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return self.has(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._whole()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._whole()
+        return dict.__len__(self)
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        """The keys, a view whose ``in`` looks one key up (untracked), as a dict's does."""
+        return _Keys(self)
+
+    def values(self) -> Any:
+        self._whole()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._whole()
+        return dict.items(self)
+
+
+class _Keys(KeysView[str]):
+    _mapping: FactTable[Any]
+
+    def __contains__(self, key: object) -> bool:
+        return self._mapping.has(key)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """How one table of the facts is read from the catalog: a key, or all of it."""
+
+    facts: RepositoryFacts
+    rows: CatalogRows
+    kind: str
+
+    def row(self, key: str) -> Any:
+        return _BY_KEY[self.kind](self.rows, key)
+
+    def whole(self) -> dict[str, Any]:
+        return _MAKERS[self.kind](self.facts)[self.kind]
+
+
 class _Table(Generic[V]):
     """A table of :class:`RepositoryFacts`, made on first use (its attribute's name is
     the table's kind)."""
@@ -85,7 +182,9 @@ class RepositoryFacts:
     The tables are made on first use, a group at a time: a build whose pages are all
     unchanged reads only ``files``, and the index's components and references are then
     never loaded (:class:`~cocowiki.index.model.IndexResult` reads them on first use).
-    ``wrap`` (set by :func:`~.graph.track`) sees each table as it is made.
+    Of an index not loaded (``rows``: its catalog), the tables of components and
+    references are :class:`FactTable` read a key at a time, so an edit's build loads
+    neither. ``wrap`` (set by :func:`~.graph.track`) sees each table as it is made.
     """
 
     repo: Path
@@ -98,6 +197,7 @@ class RepositoryFacts:
     wrap: TableWrapper | None = None
     #: The tree as planned: the tables are made from it, not from a tracked view of it.
     plain_tree: ModuleTree | None = None
+    rows: CatalogRows | None = None
     _tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -105,15 +205,22 @@ class RepositoryFacts:
         cls, repo: Path, output: Path, index: IndexResult, tree: ModuleTree
     ) -> RepositoryFacts:
         reader = SourceReader(repo)
-        explorer = Explorer(repo, index, reader)
-        return cls(repo, output, index, tree, reader, explorer, plain_tree=tree)
+        rows = CatalogRows(catalog_path(output)) if index.lazy else None
+        explorer = Explorer(repo, index, reader, rows)
+        return cls(repo, output, index, tree, reader, explorer, plain_tree=tree, rows=rows)
 
     def table(self, kind: str) -> dict[str, Any]:
         """The table of a kind (``by_file``, ...), made with its group if it is not yet."""
         table = self._tables.get(kind)
         if table is None:
-            for name, made in _MAKERS[kind](self).items():
-                self._tables[name] = made if self.wrap is None else self.wrap(name, made)
+            if self.rows is not None and kind in _BY_KEY:
+                made: dict[str, dict[str, Any]] = {
+                    kind: FactTable(lookup=_Lookup(self, self.rows, kind))
+                }
+            else:
+                made = _MAKERS[kind](self)
+            for name, each in made.items():
+                self._tables[name] = each if self.wrap is None else self.wrap(name, each)
             table = self._tables[kind]
         return table
 
@@ -274,4 +381,17 @@ _MAKERS: dict[str, Callable[[RepositoryFacts], dict[str, dict[str, Any]]]] = {
     "refs_into_file": _references,
     "module_of_file": _module_of_file,
     "errors_by_file": _errors,
+}
+
+
+#: How each table of the index's rows answers one key from the catalog, as its maker
+#: would (the same rows, in the same order; None where the maker has no entry).
+_BY_KEY: dict[str, Callable[[CatalogRows, str], Any]] = {
+    "components": lambda rows, key: next(iter(rows.components("id", key)), None),
+    "by_file": lambda rows, key: rows.components("path", key),
+    "children_of": lambda rows, key: rows.components("parent_id", key),
+    "refs_from_file": lambda rows, key: rows.references("path = ?", value=key),
+    "refs_into_file": lambda rows, key: rows.references(
+        "target_path = ? AND path != target_path", value=key
+    ),
 }

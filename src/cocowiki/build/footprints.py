@@ -38,6 +38,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..index.model import Component, IndexResult, Reference
+from .rows import CatalogRows
 from .sources import SourceError, SourceReader, safe_relative, sha256_text, span_digest
 
 #: Files larger than this are not searched by ``grep`` (the index caps files the same way).
@@ -161,12 +162,22 @@ def _one_directory(repo: Path, pattern: str) -> list[str] | None:
 class Explorer:
     """The lookups research may make over one repository and its index."""
 
-    def __init__(self, repo: Path, index: IndexResult, reader: SourceReader | None = None) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        index: IndexResult,
+        reader: SourceReader | None = None,
+        rows: CatalogRows | None = None,
+    ) -> None:
         self.repo = repo.resolve()
         self.index = index
         self.reader = reader or SourceReader(repo)
+        #: The catalog of an index not loaded: lookups are then indexed queries of it, one
+        #: name or node at a time, instead of maps of every row.
+        self.rows = rows
         self._by_name: dict[str, list[Component]] | None = None
         self._edges: dict[tuple[str, str], list[Reference]] | None = None
+        self._edges_read: dict[tuple[str, str], list[Reference]] = {}
         self._files = {source.path for source in index.files}
 
     # read ---------------------------------------------------------------------------------
@@ -260,16 +271,21 @@ class Explorer:
     # symbol lookup ------------------------------------------------------------------------
 
     def symbol_lookup(self, name: str) -> tuple[list[Component], SymbolLookupFootprint]:
+        found = sorted(self._named(name), key=lambda c: c.id)
+        rows = [[c.id, c.start_line, c.end_line] for c in found]
+        return found, SymbolLookupFootprint(
+            name=name, matches=len(found), fingerprint=fingerprint_of(rows)
+        )
+
+    def _named(self, name: str) -> list[Component]:
+        if self.rows is not None:
+            return self.rows.components("name", name)
         if self._by_name is None:
             by_name: dict[str, list[Component]] = defaultdict(list)
             for component in self.index.components:
                 by_name[component.name].append(component)
             self._by_name = dict(by_name)
-        found = sorted(self._by_name.get(name, []), key=lambda c: c.id)
-        rows = [[c.id, c.start_line, c.end_line] for c in found]
-        return found, SymbolLookupFootprint(
-            name=name, matches=len(found), fingerprint=fingerprint_of(rows)
-        )
+        return self._by_name.get(name, [])
 
     # graph lookup -------------------------------------------------------------------------
 
@@ -288,7 +304,7 @@ class Explorer:
 
     def _edges_at(self, node: str, direction: Direction, kind: str) -> list[Edge]:
         totals: dict[tuple[str, str, str], Edge] = {}
-        for ref in self._edge_map().get((direction, node), []):
+        for ref in self._edges_of(direction, node):
             if kind != "any" and ref.kind != kind:
                 continue
             key = (str(ref.kind), ref.source_id, target_of(ref))
@@ -298,6 +314,20 @@ class Explorer:
             else:
                 totals[key] = replace(known, count=known.count + ref.count)
         return [totals[key] for key in sorted(totals)]
+
+    def _edges_of(self, direction: Direction, node: str) -> list[Reference]:
+        """The references from (``out``) or into (``in``) a node, in the index's order:
+        of an index not loaded, read from the catalog a node at a time, with the rule of
+        :meth:`_edge_map` as SQL (a page looks up a few nodes of a large index)."""
+        if self.rows is None:
+            return self._edge_map().get((direction, node), [])
+        known = self._edges_read.get((direction, node))
+        if known is None:
+            conditions = _EDGES_OUT if direction == "out" else _EDGES_IN
+            known = self._edges_read[direction, node] = self.rows.references(
+                *conditions, value=node
+            )
+        return known
 
     def _edge_map(self) -> dict[tuple[str, str], list[Reference]]:
         """References keyed by (``out``, source component or file) and (``in``, target)."""
@@ -332,6 +362,11 @@ class Explorer:
         if isinstance(footprint, SymbolLookupFootprint):
             return self.symbol_lookup(footprint.name)[1]
         return self.graph_lookup(footprint.node, footprint.direction, footprint.kind)[1]
+
+
+#: :meth:`Explorer._edge_map`'s keys as conditions on ``refs`` (each one served by an index).
+_EDGES_OUT = ("source_id = ?", "path = ? AND source_id != path")
+_EDGES_IN = ("target_id = ?", "target_path = ? AND target_id IS NOT target_path")
 
 
 def target_of(ref: Reference) -> str:

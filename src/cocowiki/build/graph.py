@@ -36,8 +36,9 @@ from ..index.model import IndexResult, Reference
 from ..index.store import IndexChanges
 from ..plan.model import ModuleTree
 from .artifacts import SCHEMA_VERSION, EntryPoint
-from .facts import RepositoryFacts
+from .facts import FactTable, RepositoryFacts
 from .footprints import Explorer
+from .rows import CatalogRows
 from .sources import SourceError, SourceReader, sha256_text, span_text
 
 #: Bumped when the meaning of a key or a record changes: every page is then recomputed.
@@ -226,6 +227,7 @@ class Inputs:
         #: Each key's current digest as :meth:`changed` found it; None: known unchanged.
         self._current: dict[str, str | None] = {}
         self._into: dict[str, list[Reference]] | None = None
+        self._into_read: dict[str, list[Reference] | None] = {}
 
     def touch(self, key: str) -> None:
         if self._recording is not None:
@@ -316,7 +318,7 @@ class Inputs:
         if kind == "entry_points":
             return digest_of(self.entry_points_of(argument))
         if kind == "languages":
-            return languages_digest(facts.index)
+            return languages_digest(facts.index, facts.rows)
         if kind == "listed":
             return digest_of(facts.listed)
         if kind == "tool":
@@ -334,7 +336,7 @@ class Inputs:
             path = str(arguments[0]).split("#", 1)[0]
             if arguments[1] == "out":  # edges from a component start in its file
                 return self.digest(f"refs_from_file:{path}")
-            return digest_of(self._references_into().get(path))
+            return digest_of(self._references_into(path))
         if tool == "grep":
             regex, paths = arguments
             matched = self._literal_file(paths) or Explorer.glob(explorer, paths)[0]
@@ -349,17 +351,23 @@ class Inputs:
             return [pattern]
         return []
 
-    def _references_into(self) -> dict[str, list[Reference]]:
-        """References by the file they point into (by ``target_path`` and by the file of
-        ``target_id``), made once per build."""
+    def _references_into(self, path: str) -> list[Reference] | None:
+        """The references into ``path`` (by ``target_path`` and by the file of
+        ``target_id``): of an index not loaded, read from the catalog a file at a time (an
+        edit digests the lookups into a few files), else from a map made once per build."""
+        rows = self.facts.rows
+        if rows is not None:
+            if path not in self._into_read:
+                self._into_read[path] = rows.references_into(path) or None
+            return self._into_read[path]
         if self._into is None:
             into: dict[str, list[Reference]] = {}
             for ref in self.facts.index.references:
                 targets = {ref.target_path, (ref.target_id or "").split("#", 1)[0]}
-                for path in targets - {None, ""}:
-                    into.setdefault(str(path), []).append(ref)
+                for target in targets - {None, ""}:
+                    into.setdefault(str(target), []).append(ref)
             self._into = into
-        return self._into
+        return self._into.get(path)
 
     def lines_digest(self, argument: str) -> str:
         """The digest of a ``lines:PATH:SPEC`` key: one short digest per part of SPEC,
@@ -471,10 +479,15 @@ def file_digest(repo: Path, path: str) -> str:
         return "missing"
 
 
-def languages_digest(index: IndexResult) -> str:
-    """What the overview's "Languages and sizes" section reads of the whole index."""
+def languages_digest(index: IndexResult, rows: CatalogRows | None = None) -> str:
+    """What the overview's "Languages and sizes" section reads of the whole index (the
+    components' languages counted by the catalog, for an index not loaded)."""
     files = [(source.language, source.lines) for source in index.files]
-    components = sorted(component.language for component in index.components)
+    components = (
+        rows.component_languages()
+        if rows is not None
+        else sorted(component.language for component in index.components)
+    )
     errors = sorted({error.path for error in index.errors})
     return digest_of((files, components, index.exclusion_counts, errors))
 
@@ -507,7 +520,7 @@ def tree_digest(tree: ModuleTree) -> str:
 # tracked views of the facts ------------------------------------------------------------------
 
 
-class TrackedDict(dict[str, V]):
+class TrackedDict(FactTable[V]):
     """A table of the facts that records each key a page looks up."""
 
     def __init__(self, data: Mapping[str, V], inputs: Inputs, kind: str) -> None:
@@ -640,7 +653,7 @@ class TrackedExplorer(Explorer):
     reads."""
 
     def __init__(self, facts: RepositoryFacts, reader: SourceReader, inputs: Inputs) -> None:
-        super().__init__(facts.repo, facts.index, reader)
+        super().__init__(facts.repo, facts.index, reader, facts.rows)
         self.inputs = inputs
 
     def _touch(self, *query: object) -> None:
