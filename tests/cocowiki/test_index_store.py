@@ -42,6 +42,16 @@ def test_catalog_round_trips(repo: Path, tmp_path: Path) -> None:
     assert loaded.files_parsed == result.files_parsed
 
 
+@pytest.mark.parametrize("name", ["what?now", "hash#tag", "per%41cent"])
+def test_an_output_directory_named_like_a_uri_query_is_read_back(
+    repo: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name / "out"
+    result = index_repository(repo, out, WALK)
+    assert read_index(out).components == result.components
+    assert search(out, result.components[0].name)
+
+
 def test_catalog_tables(repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = index_repository(repo, out, WALK)

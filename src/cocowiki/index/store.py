@@ -609,8 +609,11 @@ def recover_catalog(path: Path) -> None:
 
 @contextlib.contextmanager
 def open_catalog(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to a catalog file (readers never take the writer's lock)."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    """A read-only connection to a catalog file (readers never take the writer's lock).
+
+    The URI is built by :meth:`~pathlib.Path.as_uri`, which percent-encodes the path: an
+    output directory named ``a?b`` or ``c#d`` is a path, not a query or a fragment."""
+    connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     try:
         yield connection
     finally:
