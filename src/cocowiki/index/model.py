@@ -330,20 +330,10 @@ class IndexResult:
         self._load_components()
         return self._components
 
-    @components.setter
-    def components(self, value: list[Component]) -> None:
-        self._components_pending = False
-        self._components = value
-
     @property
     def references(self) -> list[Reference]:
         self._load_references()
         return self._references
-
-    @references.setter
-    def references(self, value: list[Reference]) -> None:
-        self._references_pending = False
-        self._references = value
 
     def _fields(self) -> tuple[object, ...]:
         return (
