@@ -297,8 +297,8 @@ def _ast(repo: Path, output: Path, workers: int) -> dict[str, Any]:
 
 
 def _build(repo: Path, output: Path, workers: int) -> dict[str, Any]:
-    from cocowiki.build import BuildConfig, build_wiki
     from cocowiki.index import IndexConfig
+    from cocowiki.pages import BuildConfig, build_wiki
 
     summary = build_wiki(repo, output, BuildConfig(index=IndexConfig(use_git=False))).summary()
     detail = (
@@ -367,7 +367,7 @@ def _verify(repo: Path, output: Path, workers: int) -> dict[str, Any]:
 STAGE_IMPORTS = {
     "index": ("cocowiki.index",),
     "plan": ("cocowiki.index", "cocowiki.plan"),
-    "build": ("cocowiki.build", "cocowiki.index", "cocowiki.viewer"),
+    "build": ("cocowiki.pages", "cocowiki.index", "cocowiki.viewer"),
     "ask": ("cocowiki.ask",),
     "verify": ("cocowiki.index", "cocowiki.verify"),
 }

@@ -16,12 +16,12 @@ import typer
 
 from . import __version__
 from .ask.command import run_ask_command
-from .build.builder import BuildConfig
-from .build.command import run_build_command
-from .build.explain import run_explain_dirty_command
 from .config import ConfigError, WikiConfig, init_config, load_config
 from .console import report_error
 from .index.command import run_index_command
+from .pages.builder import BuildConfig
+from .pages.command import run_build_command
+from .pages.explain import run_explain_dirty_command
 from .paths import output_dir
 from .plan.command import run_plan_command
 from .verify import run_validate_footprints_command, run_verify_command

@@ -21,15 +21,15 @@ from typing import Any
 
 import pytest
 
-from cocowiki.build import (
+from cocowiki.index import IndexConfig, read_index
+from cocowiki.mermaid import MermaidChecker, mermaid_available
+from cocowiki.pages import (
     BuildConfig,
     BuildResult,
     PageSectionArtifact,
     SectionsArtifact,
     build_wiki,
 )
-from cocowiki.index import IndexConfig, read_index
-from cocowiki.mermaid import MermaidChecker, mermaid_available
 from cocowiki.plan import ModuleTree, PlanConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"

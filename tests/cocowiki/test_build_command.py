@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from build_helpers import SMALL_PAGES, copy_fixture, needs_mermaid
 
-from cocowiki.build import run_build_command
 from cocowiki.mermaid import NODE_MODULES_VARIABLE
+from cocowiki.pages import run_build_command
 
 
 def _run(*args: object, **kwargs: object) -> tuple[int, str, str]:

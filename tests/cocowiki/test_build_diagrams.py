@@ -12,12 +12,12 @@ from build_helpers import (
     sections_of,
 )
 
-from cocowiki.build import BuildConfig, ModuleNotebook
-from cocowiki.build.diagrams import ClassDiagram, Flowchart, label
-from cocowiki.build.figures import MAX_NODES
-from cocowiki.build.markdown import code, escape, link
 from cocowiki.index import IndexConfig
 from cocowiki.mermaid import MermaidChecker
+from cocowiki.pages import BuildConfig, ModuleNotebook
+from cocowiki.pages.diagrams import ClassDiagram, Flowchart, label
+from cocowiki.pages.figures import MAX_NODES
+from cocowiki.pages.markdown import code, escape, link
 from cocowiki.plan import Module, ModuleTree
 
 pytestmark = needs_mermaid

@@ -21,9 +21,9 @@ from build_helpers import (
     sections_of,
 )
 
-from cocowiki.build import BuildConfig
 from cocowiki.index import IndexConfig
 from cocowiki.mermaid import MermaidChecker
+from cocowiki.pages import BuildConfig
 
 pytestmark = needs_mermaid
 

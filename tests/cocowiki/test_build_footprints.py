@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 from build_helpers import SMALL_PAGES, copy_fixture
 
-from cocowiki.build import (
+from cocowiki.index import IndexConfig, index_repository
+from cocowiki.index.store import catalog_path, read_index
+from cocowiki.pages import (
     ResearchArtifact,
     ResearchQuestionArtifact,
     build_wiki,
     execute,
     load_artifact,
 )
-from cocowiki.build.footprints import Explorer, GlobFootprint, ReadFootprint, stale_footprints
-from cocowiki.build.rows import CatalogRows
-from cocowiki.build.sources import SourceReader
-from cocowiki.index import IndexConfig, index_repository
-from cocowiki.index.store import catalog_path, read_index
+from cocowiki.pages.footprints import Explorer, GlobFootprint, ReadFootprint, stale_footprints
+from cocowiki.pages.rows import CatalogRows
+from cocowiki.pages.sources import SourceReader
 
 
 def _never_parse(texts: object) -> list[str | None]:

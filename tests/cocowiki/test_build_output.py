@@ -19,8 +19,8 @@ from build_helpers import (
     sections_of,
 )
 
-from cocowiki.build import build_wiki
 from cocowiki.mermaid import NODE_MODULES_VARIABLE, MermaidChecker
+from cocowiki.pages import build_wiki
 
 pytestmark = needs_mermaid
 

@@ -20,10 +20,10 @@ from build_helpers import (
     needs_mermaid,
 )
 
-from cocowiki.build import build_wiki
-from cocowiki.build.verification import PageDiagramChecks
 from cocowiki.mermaid import NODE_MODULES_VARIABLE, MermaidChecker, parser_id
 from cocowiki.mermaid_cache import CACHE_FILE, DiagramCache
+from cocowiki.pages import build_wiki
+from cocowiki.pages.verification import PageDiagramChecks
 from cocowiki.verify import run_verify_command
 
 pytestmark = needs_mermaid

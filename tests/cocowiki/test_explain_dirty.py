@@ -23,8 +23,8 @@ from test_incremental import (  # noqa: F401 (fixtures)
     shop_fixture,
 )
 
-from cocowiki.build.explain import explain_dirty, run_explain_dirty_command
 from cocowiki.mermaid import MermaidChecker
+from cocowiki.pages.explain import explain_dirty, run_explain_dirty_command
 
 pytestmark = needs_mermaid
 

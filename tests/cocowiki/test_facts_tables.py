@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from build_helpers import SMALL_PAGES, copy_fixture
 
-from cocowiki.build import build_wiki, facts
-from cocowiki.build.facts import RepositoryFacts
 from cocowiki.index.store import read_index
+from cocowiki.pages import build_wiki, facts
+from cocowiki.pages.facts import RepositoryFacts
 from cocowiki.plan import plan_modules
 
 TABLES = ("components", "by_file", "children_of", "refs_from_file", "refs_into_file")

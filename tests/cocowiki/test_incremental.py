@@ -24,13 +24,13 @@ from build_helpers import (
     sections_of,
 )
 
-from cocowiki.build import BuildConfig, BuildResult, builder, graph
-from cocowiki.build.artifacts import Citation
-from cocowiki.build.facts import RepositoryFacts
-from cocowiki.build.graph import load_graph
 from cocowiki.index import IndexConfig, index_repository
 from cocowiki.index.store import catalog_path, read_index
 from cocowiki.mermaid import MermaidChecker
+from cocowiki.pages import BuildConfig, BuildResult, builder, graph
+from cocowiki.pages.artifacts import Citation
+from cocowiki.pages.facts import RepositoryFacts
+from cocowiki.pages.graph import load_graph
 from cocowiki.plan import PlanConfig, plan_modules
 
 pytestmark = needs_mermaid

@@ -24,10 +24,10 @@ from build_helpers import (
 )
 from test_incremental import Shop, assert_same_as_fresh, make_shop, shop_fixture  # noqa: F401
 
-from cocowiki.build import build_wiki, run_build_command
-from cocowiki.build.builder import BuildBusy
 from cocowiki.lock import LOCK_NAME, output_lock
 from cocowiki.mermaid import MermaidChecker
+from cocowiki.pages import build_wiki, run_build_command
+from cocowiki.pages.builder import BuildBusy
 
 pytestmark = needs_mermaid
 
@@ -38,7 +38,7 @@ import os, signal, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from build_helpers import SMALL_PAGES
-from cocowiki.build import build_wiki
+from cocowiki.pages import build_wiki
 
 repo, output, phase, at = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 

@@ -18,7 +18,7 @@ from verify_helpers import (
     wiki_fixture,  # noqa: F401 (fixture)
 )
 
-from cocowiki.build.verification import DiagramChecker
+from cocowiki.pages.verification import DiagramChecker
 from cocowiki.verify import run_verify_command
 
 

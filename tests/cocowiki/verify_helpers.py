@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from build_helpers import SMALL_PAGES, copy_fixture
 
-from cocowiki.build import build_wiki
-from cocowiki.build.verification import DiagramChecker
 from cocowiki.mermaid import MermaidChecker, mermaid_available
+from cocowiki.pages import build_wiki
+from cocowiki.pages.verification import DiagramChecker
 from cocowiki.verify import run_validate_footprints_command, run_verify_command
 
 #: Makes ``app.py`` of the fixture a script: the entry-point grep then finds one match.

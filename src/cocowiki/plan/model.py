@@ -36,6 +36,9 @@ class Module:
       display order.
     * ``tokens``: an estimate of the source tokens in ``files``, the measure pages are
       bounded by.
+    * ``kind``: what the files are to a maintainer (:data:`MODULE_KINDS`): ``code`` for
+      the product, or ``tests``, ``examples``, ``benchmarks`` for a suite, which gets one
+      page that says what it covers and how to run it, never a tree as deep as the code's.
     """
 
     id: str
@@ -45,6 +48,11 @@ class Module:
     parent: str | None
     children: tuple[str, ...] = ()
     tokens: int = 0
+    kind: str = "code"
+
+
+#: The kinds of module: the product's code, and the suites that exercise or show it.
+MODULE_KINDS = ("code", "tests", "examples", "benchmarks")
 
 
 @dataclass(slots=True)
@@ -114,6 +122,7 @@ class ModuleTree:
                 parent=raw["parent"],
                 children=tuple(raw["children"]),
                 tokens=int(raw["tokens"]),
+                kind=raw.get("kind", "code"),
             )
             modules[module.id] = module
         return cls(modules=modules, root=data["root"])

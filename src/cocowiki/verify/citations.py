@@ -3,15 +3,15 @@
 Checked for each page: every citation its sections recorded and every citation link in
 the page itself. The file must exist in the repository, the lines must exist, and the
 SHA-256 of their text must equal the digest recorded at build time
-(:func:`~cocowiki.build.verification.citation_fault`, the build's own check). A citation
+(:func:`~cocowiki.pages.verification.citation_fault`, the build's own check). A citation
 link the build did not record has no digest to compare with, and fails as such.
 """
 
 from __future__ import annotations
 
-from ..build.artifacts import Citation
-from ..build.sources import SourceReader
-from ..build.verification import citation_fault
+from ..pages.artifacts import Citation
+from ..pages.sources import SourceReader
+from ..pages.verification import citation_fault
 from .failures import Failure, Tally
 from .links import LinkResolver
 from .pagescan import PageScan

@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..build.artifacts import ResearchArtifact, ResearchQuestionArtifact, load_artifact
-from ..build.store import ARTIFACTS_DIR
-from ..build.verification import DiagramChecker
 from ..config import ConfigError, load_config
 from ..console import EXIT_OK, report_error, terminal_progress
 from ..index import IndexConfig
+from ..pages.artifacts import ResearchArtifact, ResearchQuestionArtifact, load_artifact
+from ..pages.store import ARTIFACTS_DIR
+from ..pages.verification import DiagramChecker
 from ..paths import output_dir
 from .failures import Failure, Kind, Tally
 from .replay import Replayer

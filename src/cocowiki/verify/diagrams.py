@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 
-from ..build.verification import DiagramChecker
 from ..mermaid import MermaidCheckerFailed, MermaidPool, MermaidUnavailable
 from ..mermaid_cache import DiagramCache
+from ..pages.verification import DiagramChecker
 from .failures import Failure, Tally
 from .pagescan import Block
 

@@ -2,7 +2,7 @@
 
 A research answer holds only while the lookups behind it give what they gave: each
 footprint (Read, Glob, Grep, SymbolLookup, GraphLookup) is re-executed with
-:meth:`~cocowiki.build.footprints.Explorer.rerun` and its fingerprint compared. The same
+:meth:`~cocowiki.pages.footprints.Explorer.rerun` and its fingerprint compared. The same
 query asked by several questions or pages runs once. Symbol and graph lookups need the
 index of the current tree, which costs an indexing pass, so it is made only when some
 footprint asks for it (``index`` is called at most once).
@@ -14,8 +14,9 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from ..build.artifacts import ResearchQuestionArtifact
-from ..build.footprints import (
+from ..index import IndexResult
+from ..pages.artifacts import ResearchQuestionArtifact
+from ..pages.footprints import (
     Explorer,
     Footprint,
     GlobFootprint,
@@ -24,9 +25,8 @@ from ..build.footprints import (
     ReadFootprint,
     SymbolLookupFootprint,
 )
-from ..build.markdown import count
-from ..build.sources import SourceReader
-from ..index import IndexResult
+from ..pages.markdown import count
+from ..pages.sources import SourceReader
 from .failures import Failure, Tally
 
 #: Fingerprints a read gives when its lines are gone (see ``Explorer.read``).

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from ..build.sources import SourceReader
-from ..build.verification import DiagramChecker
 from ..console import ProgressCallback
 from ..index import IndexConfig, IndexResult
 from ..mermaid_cache import DiagramCache
+from ..pages.sources import SourceReader
+from ..pages.verification import DiagramChecker
 from ..paths import output_dir
 from .citations import CitationCheck
 from .diagrams import PageBlock, check_diagrams

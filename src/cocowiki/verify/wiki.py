@@ -2,8 +2,8 @@
 the section and research artifacts the build recorded for it.
 
 Nothing here trusts a path from the files it reads: pages and artifacts are found from
-page ids by the build's own naming (:func:`~cocowiki.build.store.page_path`,
-:func:`~cocowiki.build.store.artifact_path`), and an id that would not make a plain file
+page ids by the build's own naming (:func:`~cocowiki.pages.store.page_path`,
+:func:`~cocowiki.pages.store.artifact_path`), and an id that would not make a plain file
 name is a problem of that page, not a path to follow.
 
 A wiki that cannot be read at all (no manifest) is a :class:`VerifyError`; a page whose
@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from ..build.artifacts import (
+from ..index import IndexingError
+from ..index import check_repository as check_index_repository
+from ..pages.artifacts import (
     Artifact,
     PageSectionArtifact,
     ResearchArtifact,
@@ -26,10 +28,8 @@ from ..build.artifacts import (
     SectionsArtifact,
     load_artifact,
 )
-from ..build.manifest import MANIFEST_VERSION, manifest_path, read_manifest
-from ..build.store import UnsafeName, artifact_path, page_path
-from ..index import IndexingError
-from ..index import check_repository as check_index_repository
+from ..pages.manifest import MANIFEST_VERSION, manifest_path, read_manifest
+from ..pages.store import UnsafeName, artifact_path, page_path
 
 A = TypeVar("A", bound=Artifact)
 

@@ -7,7 +7,7 @@
   (:func:`execute`), which ``cw verify`` reuses;
 * :func:`run_build_command` is what ``cw build`` calls.
 
-See ``docs/cocowiki/build.md`` for the artifacts, the page anatomy and the manifest.
+See ``docs/cocowiki/pages.md`` for the artifacts, the page anatomy and the manifest.
 """
 
 from __future__ import annotations
