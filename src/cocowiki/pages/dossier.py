@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from ..index.model import Component, ComponentKind, Reference, ReferenceKind
+from ..index.suites import is_test_file
 from ..plan.model import Module
 from .artifacts import (
     Citation,
@@ -22,7 +23,7 @@ from .artifacts import (
     FileFacts,
     TestUse,
 )
-from .facts import RepositoryFacts, is_confident, is_test_file, one_line
+from .facts import RepositoryFacts, is_confident, one_line
 
 #: Sites cited per dependency or test file; the count says how many there are in all.
 SITES_PER_EDGE = 3

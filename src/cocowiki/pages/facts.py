@@ -31,13 +31,6 @@ from .footprints import Explorer
 from .rows import CatalogRows
 from .sources import SourceError, SourceReader, span_digest
 
-_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testing", "testdata"})
-_TEST_NAME = re.compile(
-    r"^test_.+\.py$|_test\.(?:py|go|c|cc|cpp|rs)$|\.(?:test|spec)\.[cm]?[jt]sx?$"
-    r"|Tests?\.(?:java|cs|kt)$|^test_.+\.(?:c|cc|cpp)$|^conftest\.py$",
-)
-
-
 #: References resolved with less confidence than this (a name merely unique in the
 #: repository, or one of several candidates) are left out of dependencies, call paths and
 #: diagrams: they are guesses, and a page should not present a guess as a fact.
@@ -46,12 +39,6 @@ MIN_CONFIDENCE = 0.6
 
 def is_confident(confidence: float) -> bool:
     return confidence >= MIN_CONFIDENCE
-
-
-def is_test_file(path: str) -> bool:
-    """Whether a path looks like test code by the conventions of its language."""
-    *directories, name = path.split("/")
-    return bool(_TEST_NAME.search(name)) or any(d.lower() in _TEST_DIRS for d in directories)
 
 
 def one_line(doc: str) -> str:

@@ -17,12 +17,13 @@ from pathlib import PurePosixPath
 from typing import TypeVar
 
 from ..index.model import Component, ComponentKind
+from ..index.suites import is_test_file
 from ..plan.model import Module
 from .artifacts import Citation, Claim, ComponentDossier, EntryPoint, ResearchQuestionArtifact
 from .callgraph import confident_calls, main_paths
 from .dossier import is_file_module
 from .entrypoints import SCRIPT_GUARD
-from .facts import RepositoryFacts, is_confident, is_test_file, one_line
+from .facts import RepositoryFacts, is_confident, one_line
 from .footprints import Edge, Footprint
 from .markdown import count
 
