@@ -274,10 +274,21 @@ class Workspace:
         return paths, info
 
     def run_ids(self) -> list[str]:
-        """Every run folder's id, oldest first (ids sort by their timestamp)."""
+        """Every run folder's id, oldest first.
+
+        An id's stamp has whole seconds, so runs started within one second are ordered by
+        the millisecond ``created_at`` of their ``run.json``; otherwise ``latest`` could
+        name the earlier of two quick runs."""
         if not self.runs_dir.is_dir():
             return []
-        return sorted(p.name for p in self.runs_dir.iterdir() if RUN_ID.match(p.name))
+        ids = [p.name for p in self.runs_dir.iterdir() if RUN_ID.match(p.name)]
+        return sorted(ids, key=lambda run_id: (run_id[4:20], self._created_at(run_id)))
+
+    def _created_at(self, run_id: str) -> str:
+        try:
+            return RunPaths(self.runs_dir / run_id).read_info().created_at
+        except WorkspaceError:
+            return ""
 
     def find(self, run_id: str) -> RunPaths:
         """The run named by a full id, its 6-hex suffix, a unique prefix, or ``latest``."""

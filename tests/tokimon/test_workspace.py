@@ -41,7 +41,7 @@ def test_runs_are_found_by_id_suffix_prefix_or_latest(tmp_path: Path) -> None:
     second, _ = workspace.new_run("two", tmp_path, "m")
     assert workspace.find(first.id) == first
     assert workspace.find(second.id[-6:]) == second
-    assert workspace.find("latest") == max(first, second, key=lambda p: p.id)
+    assert workspace.find("latest") == second
     with pytest.raises(RunNotFound, match="matches 2 runs"):
         workspace.find("run-")
     with pytest.raises(RunNotFound, match="is not a run id"):
@@ -50,6 +50,16 @@ def test_runs_are_found_by_id_suffix_prefix_or_latest(tmp_path: Path) -> None:
         workspace.find("ffffff0")
     (second.run_json).write_text("{broken")
     assert [p.id for p, _ in workspace.runs()] == [first.id]
+
+
+def test_latest_is_the_run_started_last_even_within_one_second(tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "ws")
+    for hex_suffix, created_at in (("ffffff", "00.100Z"), ("000000", "00.900Z")):
+        paths, info = workspace.new_run(hex_suffix, tmp_path, "m")
+        info.created_at = f"2026-01-01T12:00:{created_at}"
+        paths.write_info(info)
+        paths.root.rename(workspace.runs_dir / f"run-20260101T120000Z-{hex_suffix}")
+    assert workspace.find("latest").id == "run-20260101T120000Z-000000"
 
 
 def test_names_that_could_leave_the_run_folder_are_refused(tmp_path: Path) -> None:
