@@ -200,6 +200,7 @@ class Admission:
         if not victims:
             return False
         victim = max(victims, key=lambda t: (t.priority, t.id))
+        kernel._unqueue(victim)
         victim.coro.close()
         victim._cancel_reason = Overloaded(f"shed to admit more urgent work ({priority.name})")
         kernel._task_exited(victim, None, Cancelled())

@@ -40,8 +40,9 @@ from .traps import BLOCK, SLEEP, YIELD
 
 log = logging.getLogger("tiffany")
 
-#: Every this many steps, the head of each waiting lower level moves up one level, so LOW
-#: and IDLE tasks make progress even under a steady stream of more urgent work.
+#: A ready task gains one level of urgency for every this many steps it waits, so LOW and
+#: IDLE tasks make progress even under a steady stream of more urgent work (the bound is
+#: stated at :meth:`Kernel._most_urgent_level`).
 AGING_INTERVAL = 64
 
 #: Non-blocking operations a task may do in one step before it is made to yield.
@@ -83,7 +84,7 @@ class Kernel:
         #: task is made to yield (see ``traps.turn_used_up``).
         self.cooperative_limit = cooperative_limit
         self._coop_left = cooperative_limit
-        self._steps_to_aging = aging_interval
+        self._steps = 0  # tasks stepped so far: the clock that aging counts in
         self._unjoined: dict[int, Task] = {}
         self._running = False
         self._main: Task | None = None
@@ -199,6 +200,7 @@ class Kernel:
             return
         task._queued = True
         task._state = READY
+        task._ready_step = self._steps
         self._queues[task._priority].append(task.id)
         if self._h_scheduled:
             self._call_hook("task_scheduled", task)
@@ -217,21 +219,46 @@ class Kernel:
         old = task._priority
         task._priority = priority
         if task._queued and old != priority:
-            for queue in self._queues:  # aging may have moved it off its own level
-                if task.id in queue:
-                    queue.remove(task.id)
-                    break
+            # Ready afresh at its new level: each level's queue stays ordered by readiness,
+            # which is what lets ``_most_urgent_level`` look at queue heads only.
+            self._queues[old].remove(task.id)
+            task._ready_step = self._steps
             self._queues[priority].append(task.id)
 
-    def _age(self) -> None:
-        """Move the head of each lower waiting level up by one level."""
-        queues = self._queues
-        seen_work = False
-        for level in range(LEVELS):
-            queue = queues[level]
-            if queue and seen_work:
-                queues[level - 1].append(queue.popleft())
-            seen_work = seen_work or bool(queue)
+    def _unqueue(self, task: Task) -> None:
+        """Take a ready task out of its queue (admission sheds it before it ever ran)."""
+        if task._queued:
+            self._queues[task._priority].remove(task.id)
+            task._queued = False
+
+    def _most_urgent_level(self) -> int:
+        """The level whose head runs next when more than one level has ready tasks.
+
+        Each task's urgency is its level less one for every ``aging_interval`` steps it has
+        waited; the most urgent runs, ties going to the task ready first (then to the more
+        urgent level). Waiting is counted for every ready task, whichever task is running,
+        so one busy task that re-queues itself every step cannot hold back the levels below
+        it. The guarantee: a task that becomes ready at level ``l`` runs within
+        ``l * aging_interval + R`` steps, where ``R`` is the number of other tasks ready
+        once it has waited ``l * aging_interval`` steps. By then its urgency is at most
+        ``0``, no task that becomes ready later can be more urgent, and each task ready
+        at that moment can run at most once before it (it comes back as a later one).
+        Within a level the queue is in order of readiness, so only heads need comparing;
+        a queue holds only live tasks (a task leaves it by being stepped, by
+        ``_reprioritise`` or by ``_unqueue``).
+        """
+        steps = self._steps
+        interval = self._aging_interval
+        tasks = self._tasks
+        best_level = -1
+        best_key = (0, 0)
+        for level, queue in enumerate(self._queues):
+            if queue:
+                since = tasks[queue[0]]._ready_step
+                key = (level - (steps - since) // interval, since)
+                if best_level < 0 or key < best_key:
+                    best_level, best_key = level, key
+        return best_level
 
     def _task_exited(self, task: Task, result: Any, exc: BaseException | None) -> None:
         task._finish(result, exc)
@@ -434,6 +461,7 @@ class Kernel:
 
     def _loop(self, keep_going: Callable[[], bool]) -> None:
         queues = self._queues
+        levels = list(enumerate(queues))
         tasks = self._tasks
         timers = self._timers
         now = self.now
@@ -444,19 +472,19 @@ class Kernel:
             batch = sum(map(len, queues))
             while batch:
                 batch -= 1
-                for queue in queues:
+                chosen = -1
+                for level, queue in levels:
                     if queue:
-                        break
-                else:
+                        if chosen < 0:
+                            chosen = level  # alone, the first level with work runs
+                        else:
+                            chosen = self._most_urgent_level()  # levels compete by age
+                            break
+                if chosen < 0:
                     break
-                task = tasks.get(queue.popleft())
-                if task is None or not task._queued:
-                    continue  # a stale id: the task ended or was moved
+                task = tasks[queues[chosen].popleft()]
                 task._queued = False
-                self._steps_to_aging -= 1
-                if not self._steps_to_aging:
-                    self._steps_to_aging = self._aging_interval
-                    self._age()
+                self._steps += 1
                 self._step(task)
             # Between batches: signals, timers, then I/O and threads.
             if self.signals.pending:

@@ -56,6 +56,7 @@ class Task:
         "_observed",
         "_priority",
         "_queued",
+        "_ready_step",
         "_result",
         "_root_scope",
         "_scope",
@@ -82,6 +83,7 @@ class Task:
         self._priority = priority
         self._state = READY
         self._queued = False
+        self._ready_step = 0  # the kernel's step count when it last became ready
         self._gen = 0  # bumped at every wake-up: stale timers and waits compare it
         self._next_value: Any = None
         self._next_exc: BaseException | None = None
