@@ -27,7 +27,7 @@ from .limits import Permit, RateLimiter
 from .protocol import MessagesInput, Provider
 from .redact import Redactor
 from .retry import RetryPolicy
-from .spending import SpendingLimit
+from .spending import BudgetExceededError, SpendingLimit
 from .types import (
     Completion,
     Done,
@@ -214,6 +214,16 @@ class Client:
                 status=exc.status,
                 error_kind=exc.kind,
                 retryable=exc.retryable,
+            )
+        elif isinstance(exc, BudgetExceededError):
+            self._emit(
+                "model.call.error",
+                call_id,
+                attempts=attempt,
+                error=str(exc),
+                status=None,
+                error_kind="budget",
+                retryable=False,
             )
         elif isinstance(exc, tiffany.Cancelled):
             self._emit(
