@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from . import __version__
+from .bench.cli import bench_app
 from .commands import (
     CommandOptions,
     SessionOptions,
@@ -27,6 +28,7 @@ from .console import EXIT_INTERRUPTED
 app = typer.Typer(
     help="tokimon: an autonomous coding agent.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(bench_app, name="bench")
 
 RepoOption = typer.Option(None, "--repo", help="The repository (default: the current directory).")
 WorkspaceOption = typer.Option(
