@@ -249,3 +249,28 @@ def test_compare_says_when_a_difference_is_noise() -> None:
     assert not small["meaningful"] and "within noise" in small["note"]
     large = compare_reports(report(0, 30), report(30, 30))["totals"]
     assert large["meaningful"] and "note" not in large
+
+
+# -- importing -----------------------------------------------------------------------------
+
+
+def test_humaneval_problems_import_as_valid_tasks(tmp_path: Path) -> None:
+    out = tmp_path / "humaneval"
+    imported = tokimon("bench", "import", "humaneval", "--limit", "3", "--out", str(out))
+    assert imported.exit_code == 0, imported.stdout
+    assert sorted(p.name for p in out.iterdir()) == [f"humaneval-{n}" for n in range(3)]
+    result = tokimon("bench", "validate", "humaneval", "--tasks", str(out), "--json")
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout)["invalid"] == 0
+
+
+def test_a_broken_problem_file_is_refused_by_line(tmp_path: Path) -> None:
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text('{"task_id": "x/1", "prompt": "def f():\\n"}\n')
+    result = tokimon(
+        "bench", "import", "humaneval", "--from", str(problems), "--out", str(tmp_path / "o")
+    )
+    assert result.exit_code != 0
+    assert result.exit_code == 2 and result.stderr.count("error") == 1
+    assert "problems.jsonl:1 lacks canonical_solution, test, entry_point" in result.stderr
+    assert not (tmp_path / "o").exists()

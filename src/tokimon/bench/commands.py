@@ -21,6 +21,7 @@ from ..errors import TokimonError
 from ..jsonfile import read_json
 from .attempt import ORACLE
 from .compare import compare_reports, render_comparison
+from .humaneval import import_problems
 from .suite import LocalExecutor, SuiteRun, latest_suite_run
 from .task import discover, select
 from .validate import validate_task
@@ -199,3 +200,27 @@ def _progress(stream: Any, quiet: bool, what: str) -> Progress:
         disable=quiet or not stream.isatty(),
         transient=False,
     )
+
+
+IMPORTERS = ("humaneval",)
+
+
+def import_command(
+    source: str, from_file: Path | None, out: Path, limit: int | None, options: BenchOptions
+) -> int:
+    """``tokimon bench import humaneval``: problems written as a suite of tasks in ``out``."""
+    stdout, _ = options.streams()
+    try:
+        if source not in IMPORTERS:
+            raise TokimonError(f"cannot import {source!r}; importers: {', '.join(IMPORTERS)}")
+        written = import_problems(from_file, out, limit)
+    except TokimonError as exc:
+        return options.error("bench import", str(exc))
+    if options.as_json:
+        stdout.write(json.dumps({"folder": str(out), "tasks": [p.name for p in written]}) + "\n")
+    else:
+        stdout.write(
+            f"wrote {len(written)} tasks to {out}; check them with "
+            f"`tokimon bench validate --tasks {out}`\n"
+        )
+    return EXIT_OK
