@@ -26,6 +26,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from .model import TYPE_KINDS, Component, ComponentKind, FileExtraction, Reference, ReferenceKind
+from .resolution_inputs import ResolutionInputs
 from .resolve import CALL_TARGET_KINDS, FileScope, Resolver
 from .rust_paths import RustPaths
 from .store import component_columns, component_from_row, reference_columns, reference_from_row
@@ -75,10 +76,12 @@ class CatalogResolver(Resolver):
         connection: sqlite3.Connection,
         files: Sequence[tuple[str, str]],
         fresh: Sequence[FileExtraction],
+        inputs: ResolutionInputs,
     ) -> None:
         """``files``: every indexed file's path and language, in the catalog's order;
-        ``fresh``: the re-parsed files."""
+        ``fresh``: the re-parsed files; ``inputs``: the repository's configs."""
         self.connection = connection
+        self.inputs = inputs
         self.extractions = sorted(fresh, key=lambda x: x.file.path)
         self._fresh = {x.file.path for x in fresh}
         self._current = ""

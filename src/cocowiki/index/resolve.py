@@ -5,8 +5,9 @@ the cache), because a name in one file may be defined in any other. It is name-b
 type-based, so each answer carries a confidence:
 
 * imports resolve by the language's own rules: Python module paths (relative and absolute,
-  ``__init__.py`` packages), JS/TS relative specifiers with extension and ``index``
-  lookup, Rust ``mod``/``use crate::``/``self::``/``super::``, Go import paths under the
+  ``__init__.py`` packages), JS/TS relative specifiers and ``tsconfig``/``jsconfig`` path
+  aliases (:mod:`.tsconfig`) with extension and ``index`` lookup, Rust paths through
+  modules and ``pub use`` re-exports (:mod:`.rust_paths`), Go import paths under the
   ``go.mod`` module, Java packages and classes, C# namespaces, C/C++ ``#include`` (relative
   to the including file first, then anywhere in the repository). An import that reaches
   a file has confidence 1.0 (0.9 when found by path suffix only, less when ambiguous).
@@ -37,7 +38,8 @@ from .model import (
     ReferenceKind,
 )
 from .naming import rust_crate_root
-from .rust_paths import RustPaths, RustUse
+from .resolution_inputs import ResolutionInputs
+from .rust_paths import CRATE_HEADS, RustPaths, RustUse
 
 SAME_FILE = 0.9
 IMPORTED = 0.8
@@ -99,8 +101,11 @@ NOT_FOUND = Found([], 0.0, None)
 class Resolver:
     """Indexes of the whole repository, and the resolution of every reference against them."""
 
-    def __init__(self, extractions: Sequence[FileExtraction]) -> None:
+    def __init__(
+        self, extractions: Sequence[FileExtraction], inputs: ResolutionInputs | None = None
+    ) -> None:
         self.extractions = extractions
+        self.inputs = inputs or ResolutionInputs()
         self.family: dict[str, str] = {}
         self.module_of: dict[str, Component] = {}
         self.by_id: dict[str, Component] = {}
@@ -358,19 +363,27 @@ class Resolver:
 
     def _import_js(self, ref: Reference) -> Found:
         spec = ref.target_name
-        if not spec.startswith("."):
-            return NOT_FOUND
-        base = posixpath.normpath(posixpath.join(posixpath.dirname(ref.path), spec))
+        if spec.startswith("."):
+            bases = [posixpath.normpath(posixpath.join(posixpath.dirname(ref.path), spec))]
+        else:
+            aliases = self.inputs.aliases(ref.path)
+            bases = aliases.candidates(spec) if aliases is not None else []
+        for base in bases:
+            found = self._js_file(base)
+            if found is not None:
+                return Found([found], 1.0, ref.member)
+        return NOT_FOUND
+
+    def _js_file(self, base: str) -> str | None:
+        """The file a specifier's path names: itself, with an extension (a ``.js``
+        written for its ``.ts`` source), or a folder's ``index``."""
         candidates = [base]
         if base.endswith((".js", ".jsx", ".mjs", ".cjs")):
             stem = base.rsplit(".", 1)[0]
             candidates += [stem + ".ts", stem + ".tsx", stem + ".d.ts"]
         candidates += [base + extension for extension in _JS_EXTENSIONS]
         candidates += [f"{base}/index{extension}" for extension in _JS_EXTENSIONS]
-        for candidate in candidates:
-            if candidate in self.paths:
-                return Found([candidate], 1.0, ref.member)
-        return NOT_FOUND
+        return next((candidate for candidate in candidates if candidate in self.paths), None)
 
     def _import_rust(self, ref: Reference) -> Found:
         module = self._rust_module_of(ref.source_id)
@@ -697,6 +710,13 @@ class Resolver:
         )
 
 
+def names_own_code(target_name: str) -> bool:
+    """Whether an import's name can only mean code of the repository: a relative path
+    (``./x``, ``..pkg``) or a Rust path from the crate itself (``crate::``, ``self::``,
+    ``super::``, ``$crate::``), resolved or not."""
+    return target_name.startswith((".", *CRATE_HEADS))
+
+
 def _catalog_order(ref: Reference) -> tuple[str, int, str, str, str]:
     return (ref.path, ref.line, ref.kind, ref.target_name, ref.source_id)
 
@@ -871,8 +891,11 @@ def _nearest(paths: Sequence[str], near: str) -> str:
 
 
 def resolve(
-    extractions: Sequence[FileExtraction], known: Mapping[str, Sequence[Reference]] | None = None
+    extractions: Sequence[FileExtraction],
+    known: Mapping[str, Sequence[Reference]] | None = None,
+    inputs: ResolutionInputs | None = None,
 ) -> list[Reference]:
     """Resolve every reference of a repository's extractions (see the module docstring);
-    ``known``: resolved references to keep (:func:`reusable_resolution`)."""
-    return Resolver(extractions).resolve(known)
+    ``known``: resolved references to keep (:func:`reusable_resolution`); ``inputs``: the
+    repository's configs (path aliases)."""
+    return Resolver(extractions, inputs).resolve(known)
