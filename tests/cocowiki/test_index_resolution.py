@@ -113,7 +113,9 @@ def test_python_relative_and_src_layout_imports(tmp_path: Path) -> None:
             "src/pkg/__init__.py": "from .core import run\n",
             "src/pkg/core.py": "def run() -> None: ...\n",
             "src/pkg/sub/__init__.py": "",
-            "src/pkg/sub/mod.py": "from ..core import run\nfrom . import sibling\nimport pkg.core\n",
+            "src/pkg/sub/mod.py": (
+                "from ..core import run\nfrom . import sibling\nimport pkg.core\n"
+            ),
             "src/pkg/sub/sibling.py": "",
         },
     )
