@@ -44,7 +44,7 @@ DOCS = {
 }
 
 RESOLVED = {
-    ("App/Program.cs", "import", "Geo.Shapes", None, "Shapes", 1.0),
+    ("App/Program.cs", "import", "Geo.Shapes", "Shapes/Circle.cs", "Shapes/Circle.cs", 1.0),
     (
         "App/Program.cs#Geo.App.Program.Main",
         "call",

@@ -41,7 +41,7 @@ DOCS = {
 }
 
 RESOLVED = {
-    ("main.go", "import", "example.com/geo/shapes", None, "shapes", 1.0),
+    ("main.go", "import", "example.com/geo/shapes", "shapes/shapes.go", "shapes/shapes.go", 1.0),
     ("main.go#main", "call", "NewCircle", "shapes/shapes.go#NewCircle", "shapes/shapes.go", 0.8),
     ("main.go#main", "call", "Area", "shapes/shapes.go#Shape.Area", "shapes/shapes.go", 0.25),
     ("main.go#main", "call", "Describe", "shapes/base.go#Base.Describe", "shapes/base.go", 0.5),
@@ -133,4 +133,4 @@ def test_package_names_and_signatures(indexed: Indexed) -> None:
     }
     assert signature_of(result, "shapes/shapes.go#Circle.Area") == "func (c *Circle) Area() Area"
     package_import = next(r for r in result.references if r.target_name == "example.com/geo/shapes")
-    assert (package_import.target_path, package_import.confidence) == ("shapes", 1.0)
+    assert (package_import.target_path, package_import.confidence) == ("shapes/shapes.go", 1.0)

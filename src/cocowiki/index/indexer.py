@@ -4,7 +4,8 @@ The phases and why they are shaped so:
 
 1. discover (:mod:`.files`): cheap decisions from paths and ``lstat``;
 2. parse: each candidate is read, checked for binary/minified/generated content, hashed
-   and, unless the previous catalog has the same digest and module name for it, parsed.
+   and, unless the previous catalog has the same digest and parse key for it (its module
+   name, and the path aliases that apply to it: :mod:`.resolution_inputs`), parsed.
    As git does, a file whose ``lstat`` (size, mtime, ctime, inode) is the one recorded
    when the catalog last read it is taken as unchanged without being read, unless it
    had changed so shortly before that read that a later change could keep the same
@@ -58,6 +59,7 @@ from .model import (
 )
 from .naming import go_modules, module_name, python_packages
 from .partial import CatalogResolver
+from .resolution_inputs import ResolutionInputs
 from .resolve import resolution_interface, resolve, reusable_resolution
 from .store import (
     SCHEMA_VERSION,
@@ -154,6 +156,7 @@ def _index(
     discovery = discover(repo, config, output)
     packages = python_packages(discovery.listed)
     modules = go_modules(_read_small(repo, [p for p in discovery.listed if p.endswith("go.mod")]))
+    inputs = ResolutionInputs.read(discovery.listed, lambda paths: _read_small(repo, paths))
     now = time.perf_counter()
     timings["discover"] = now - started
     report("discover", 1, 1)
@@ -165,10 +168,13 @@ def _index(
     known_stats = load_file_stats(catalog)
     tasks: list[ParseTask] = []
     reused: list[str] = []  # files whose rows are taken from the catalog
+    keys: dict[str, str] = {}
     for candidate in discovery.candidates:
         name = module_name(candidate.path, candidate.language, packages, modules)
+        key = inputs.parse_key(candidate.path, candidate.language, name)
+        keys[candidate.path] = key
         known = previous.get(candidate.path)
-        digest = known[0] if known is not None and known[1] == name else None
+        digest = known[0] if known is not None and known[1] == key else None
         tasks.append(ParseTask(candidate, name, digest))
         if digest is not None and _trusted(candidate, known_stats.get(candidate.path), reader):
             reused.append(candidate.path)
@@ -187,7 +193,6 @@ def _index(
             fresh.append(outcome)
         report("parse", done, len(tasks))
     exclusions.sort(key=lambda exclusion: (exclusion.path, exclusion.reason))
-    keys = {task.candidate.path: task.module_name for task in tasks}
     digests = {path: previous[path][0] for path in reused}
     digests.update((x.file.path, x.file.digest) for x in fresh)
     fingerprint = _fingerprint(digests, keys, exclusions, discovery, config)
@@ -207,7 +212,9 @@ def _index(
         timings["parse"] = now_parsed - now
         stats = {path: stat for path, stat in read.items() if path in previous}
         stored = Stored(output, keys, fingerprint, stats)
-        partial = _update_partially(str(repo), discovery, exclusions, fresh, stored, timings)
+        partial = _update_partially(
+            str(repo), discovery, exclusions, fresh, stored, timings, inputs
+        )
         if partial is not None:
             total = time.perf_counter() - started
             timings["store"] = total - sum(timings.values())
@@ -226,7 +233,7 @@ def _index(
     if cache and read_meta(catalog).get("tool_version") == __version__:
         before = {path: cached.extraction for path, cached in cache.items()}
         resolved_before = reusable_resolution(extractions, changed, before)
-    references = resolve(extractions, resolved_before)
+    references = resolve(extractions, resolved_before, inputs)
     timings["resolve"] = time.perf_counter() - now
     report("resolve", 1, 1)
 
@@ -266,8 +273,8 @@ def _index(
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """What an index is stored with besides its records: the parse keys (module names),
-    the inputs' fingerprint and the files' :class:`~.store.FileStat`."""
+    """What an index is stored with besides its records: the parse keys (module names and
+    resolution inputs), the inputs' fingerprint and the files' :class:`~.store.FileStat`."""
 
     output: Path
     parse_keys: dict[str, str]
@@ -282,6 +289,7 @@ def _update_partially(
     fresh: list[FileExtraction],
     stored: Stored,
     timings: dict[str, float],
+    inputs: ResolutionInputs,
 ) -> IndexResult | None:
     """Update the catalog for a few re-parsed files without reading the rest of it, when
     each of them kept its resolution interface (else None, having written nothing):
@@ -307,7 +315,7 @@ def _update_partially(
         previous = read_index(stored.output, lazy=True)
         with open_catalog(catalog) as connection:
             files = [(f.path, f.language) for f in previous.files]
-            resolved = CatalogResolver(connection, files, fresh).resolve_files()
+            resolved = CatalogResolver(connection, files, fresh, inputs).resolve_files()
     except (sqlite3.Error, ValueError, KeyError):
         return None
     timings["resolve"] = time.perf_counter() - started

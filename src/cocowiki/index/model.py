@@ -176,11 +176,11 @@ class Reference:
     * ``count``: how many times the component makes this same reference; ``line`` is the
       first occurrence.
 
-    Fields filled by :mod:`.resolve`: ``target_path`` (the file, or for a Go package the
-    directory, that the name resolves to), ``target_id`` (the component) and
-    ``confidence`` in 0..1 (1.0 for an import resolved to a file, 0.9 a name defined in the
-    same file, 0.8 one reached through an import, 0.5 a name unique in the repository, less
-    when ambiguous, 0.0 unresolved).
+    Fields filled by :mod:`.resolve`: ``target_path`` (the file that the name resolves
+    to; for a package of several files, the one named after it), ``target_id`` (the
+    component) and ``confidence`` in 0..1 (1.0 for an import resolved to a file, 0.9 a
+    name defined in the same file, 0.8 one reached through an import, 0.5 a name unique in
+    the repository, less when ambiguous, 0.0 unresolved).
     """
 
     kind: ReferenceKind

@@ -26,7 +26,9 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from .model import TYPE_KINDS, Component, ComponentKind, FileExtraction, Reference, ReferenceKind
+from .resolution_inputs import ResolutionInputs
 from .resolve import CALL_TARGET_KINDS, FileScope, Resolver
+from .rust_paths import RustPaths
 from .store import component_columns, component_from_row, reference_columns, reference_from_row
 
 _K = TypeVar("_K", bound=Hashable)
@@ -74,10 +76,12 @@ class CatalogResolver(Resolver):
         connection: sqlite3.Connection,
         files: Sequence[tuple[str, str]],
         fresh: Sequence[FileExtraction],
+        inputs: ResolutionInputs,
     ) -> None:
         """``files``: every indexed file's path and language, in the catalog's order;
-        ``fresh``: the re-parsed files."""
+        ``fresh``: the re-parsed files; ``inputs``: the repository's configs."""
         self.connection = connection
+        self.inputs = inputs
         self.extractions = sorted(fresh, key=lambda x: x.file.path)
         self._fresh = {x.file.path for x in fresh}
         self._current = ""
@@ -97,6 +101,9 @@ class CatalogResolver(Resolver):
         self.module_files = _OnDemand(self._module_files)
         self.scopes = _OnDemand(self._stored_scope)
         self.bases = _OnDemand(self._stored_bases, keep_absent=False)  # they grow
+        self.rust_imports = _OnDemand(self._stored_imports)
+        self.rust_uses = {}
+        self.rust = RustPaths(self._rust_module_files, self._rust_uses, self._rust_defines)
 
     def resolve_files(self) -> dict[str, list[Reference]]:
         """The re-parsed files' references, resolved as the whole-repository resolver
@@ -169,13 +176,20 @@ class CatalogResolver(Resolver):
                 files.append(path)
         return files
 
-    def _stored_scope(self, path: str) -> FileScope:
-        """The scope of a file not re-parsed, from its imports as the catalog holds them."""
+    def _stored_imports(self, path: str) -> list[Reference]:
+        """A file's imports as the catalog holds them (the re-parsed files' as parsed)."""
+        for extraction in self.extractions:
+            if extraction.file.path == path:
+                return [r for r in extraction.references if r.kind is ReferenceKind.IMPORT]
         rows = self.connection.execute(
             f"SELECT {reference_columns()} FROM refs WHERE path = ? AND kind = ? ORDER BY ordinal",
             (path, str(ReferenceKind.IMPORT)),
         )
-        self._scope(path, [reference_from_row(row) for row in rows])
+        return [reference_from_row(row) for row in rows]
+
+    def _stored_scope(self, path: str) -> FileScope:
+        """The scope of a file not re-parsed, from its imports as the catalog holds them."""
+        self._scope(path, self._stored_imports(path))
         return self.scopes[path]
 
     def _stored_bases(self, type_id: str) -> list[str] | None:

@@ -5,8 +5,9 @@ the cache), because a name in one file may be defined in any other. It is name-b
 type-based, so each answer carries a confidence:
 
 * imports resolve by the language's own rules: Python module paths (relative and absolute,
-  ``__init__.py`` packages), JS/TS relative specifiers with extension and ``index``
-  lookup, Rust ``mod``/``use crate::``/``self::``/``super::``, Go import paths under the
+  ``__init__.py`` packages), JS/TS relative specifiers and ``tsconfig``/``jsconfig`` path
+  aliases (:mod:`.tsconfig`) with extension and ``index`` lookup, Rust paths through
+  modules and ``pub use`` re-exports (:mod:`.rust_paths`), Go import paths under the
   ``go.mod`` module, Java packages and classes, C# namespaces, C/C++ ``#include`` (relative
   to the including file first, then anywhere in the repository). An import that reaches
   a file has confidence 1.0 (0.9 when found by path suffix only, less when ambiguous).
@@ -37,6 +38,8 @@ from .model import (
     ReferenceKind,
 )
 from .naming import rust_crate_root
+from .resolution_inputs import ResolutionInputs
+from .rust_paths import CRATE_HEADS, RustPaths, RustUse
 
 SAME_FILE = 0.9
 IMPORTED = 0.8
@@ -98,8 +101,11 @@ NOT_FOUND = Found([], 0.0, None)
 class Resolver:
     """Indexes of the whole repository, and the resolution of every reference against them."""
 
-    def __init__(self, extractions: Sequence[FileExtraction]) -> None:
+    def __init__(
+        self, extractions: Sequence[FileExtraction], inputs: ResolutionInputs | None = None
+    ) -> None:
         self.extractions = extractions
+        self.inputs = inputs or ResolutionInputs()
         self.family: dict[str, str] = {}
         self.module_of: dict[str, Component] = {}
         self.by_id: dict[str, Component] = {}
@@ -113,6 +119,10 @@ class Resolver:
         self.paths: set[str] = set()
         self.by_basename: dict[str, list[str]] = defaultdict(list)
         self.scopes: dict[str, FileScope] = {}
+        #: Each Rust file's imports as written (``use`` and ``mod name;``), for re-exports.
+        self.rust_imports: dict[str, Sequence[Reference]] = {}
+        self.rust_uses: dict[str, list[RustUse]] = {}
+        self.rust = RustPaths(self._rust_module_files, self._rust_uses, self._rust_defines)
         #: Resolved base types (``inherit``/``impl`` targets) per type, filled while resolving.
         self.bases: dict[str, list[str]] = defaultdict(list)
         for extraction in extractions:
@@ -140,6 +150,10 @@ class Resolver:
             if component.kind is ComponentKind.MODULE:  # C# and C++ namespaces, inline mods
                 self.module_files[(family, component.qualified_name)].append(path)
         self.file_names[path] = names
+        if family == "rust":
+            self.rust_imports[path] = [
+                ref for ref in extraction.references if ref.kind is ReferenceKind.IMPORT
+            ]
         module = self.module_of.get(path)
         if module is not None:
             self.module_files[(family, module.qualified_name)].append(path)
@@ -265,11 +279,11 @@ class Resolver:
                 scope.bindings.setdefault(local, Binding(()))
             return ref
         member = found.member
-        target_path = paths[0] if len(paths) == 1 else posixpath.dirname(paths[0])
-        target_id: str | None = None
-        if len(paths) == 1:
-            module = self.module_of.get(paths[0])
-            target_id = module.id if module is not None else None
+        first = self.module_of.get(paths[0])
+        package = first.name if first is not None else ""
+        target_path = paths[0] if len(paths) == 1 else _representative(paths, package)
+        module = self.module_of.get(target_path)
+        target_id = module.id if module is not None else None
         if member == "*":
             scope.visible.extend(paths)
         elif member is not None and member != "default":
@@ -349,55 +363,74 @@ class Resolver:
 
     def _import_js(self, ref: Reference) -> Found:
         spec = ref.target_name
-        if not spec.startswith("."):
-            return NOT_FOUND
-        base = posixpath.normpath(posixpath.join(posixpath.dirname(ref.path), spec))
+        if spec.startswith("."):
+            bases = [posixpath.normpath(posixpath.join(posixpath.dirname(ref.path), spec))]
+        else:
+            aliases = self.inputs.aliases(ref.path)
+            bases = aliases.candidates(spec) if aliases is not None else []
+        for base in bases:
+            found = self._js_file(base)
+            if found is not None:
+                return Found([found], 1.0, ref.member)
+        return NOT_FOUND
+
+    def _js_file(self, base: str) -> str | None:
+        """The file a specifier's path names: itself, with an extension (a ``.js``
+        written for its ``.ts`` source), or a folder's ``index``."""
         candidates = [base]
         if base.endswith((".js", ".jsx", ".mjs", ".cjs")):
             stem = base.rsplit(".", 1)[0]
             candidates += [stem + ".ts", stem + ".tsx", stem + ".d.ts"]
         candidates += [base + extension for extension in _JS_EXTENSIONS]
         candidates += [f"{base}/index{extension}" for extension in _JS_EXTENSIONS]
-        for candidate in candidates:
-            if candidate in self.paths:
-                return Found([candidate], 1.0, ref.member)
-        return NOT_FOUND
+        return next((candidate for candidate in candidates if candidate in self.paths), None)
 
     def _import_rust(self, ref: Reference) -> Found:
-        module = self.module_of.get(ref.path)
+        module = self._rust_module_of(ref.source_id)
         if module is None:
             return NOT_FOUND
-        root = rust_crate_root(ref.path)
-        segments = ref.target_name.split("::")
-        current = module.qualified_name.split("::")
-        head = segments[0]
-        if head == "crate":
-            attempts = [segments]
-        elif head == "self":
-            attempts = [current + segments[1:]]
-        elif head == "super":
-            up = current
-            while segments and segments[0] == "super":
-                up = up[:-1] if len(up) > 1 else up
-                segments = segments[1:]
-            attempts = [up + segments]
-        else:
-            attempts = [current + segments, ["crate", *segments]]
-        for attempt in attempts:
-            for cut in range(len(attempt), 0, -1):
-                name = "::".join(attempt[:cut])
-                files = [
-                    path
-                    for path in self.module_files.get(("rust", name), [])
-                    if rust_crate_root(path) == root
-                ]
-                if files:
-                    rest = attempt[cut:]
-                    if len(rest) > 1:
-                        break
-                    member = rest[0] if rest else ref.member
-                    return Found(files[:1], 1.0, member)
-        return NOT_FOUND
+        found = self.rust.find(ref.target_name, module, rust_crate_root(ref.path))
+        if found is None:
+            return NOT_FOUND
+        member = found.member if found.member is not None else ref.member
+        return Found(list(found.files[:1]), 1.0 if found.exact else 0.9, member)
+
+    def _rust_module_of(self, component_id: str) -> tuple[str, ...] | None:
+        """The module (file or inline ``mod``) a component is written in, as segments."""
+        component = self.by_id.get(component_id)
+        while component is not None and component.kind is not ComponentKind.MODULE:
+            component = self.by_id.get(component.parent_id or "")
+        return tuple(component.qualified_name.split("::")) if component is not None else None
+
+    def _rust_module_files(self, root: str, module: str) -> list[str]:
+        files = self.module_files.get(("rust", module), [])
+        return [path for path in files if rust_crate_root(path) == root]
+
+    def _rust_uses(self, path: str) -> list[RustUse]:
+        uses = self.rust_uses.get(path)
+        if uses is None:
+            uses = []
+            for ref in self.rust_imports.get(path, ()):
+                module = self._rust_module_of(ref.source_id)
+                if module is not None:
+                    bound = ref.alias or ref.target_name.rsplit("::", 1)[-1]
+                    name = None if ref.member == "*" else bound
+                    uses.append(RustUse(module, name, ref.target_name))
+            self.rust_uses[path] = uses
+        return uses
+
+    def _rust_defines(self, path: str, module: str, name: str) -> bool:
+        """Whether ``path`` defines ``name`` directly in ``module`` (not in a type or fn)."""
+        parents = (
+            self.by_id.get(component.parent_id or "")
+            for component in self.file_names.get(path, {}).get(name, [])
+        )
+        return any(
+            parent is not None
+            and parent.kind is ComponentKind.MODULE
+            and parent.qualified_name == module
+            for parent in parents
+        )
 
     def _import_go(self, ref: Reference) -> Found:
         files = self.module_files.get(("go", ref.target_name), [])
@@ -677,6 +710,13 @@ class Resolver:
         )
 
 
+def names_own_code(target_name: str) -> bool:
+    """Whether an import's name can only mean code of the repository: a relative path
+    (``./x``, ``..pkg``) or a Rust path from the crate itself (``crate::``, ``self::``,
+    ``super::``, ``$crate::``), resolved or not."""
+    return target_name.startswith((".", *CRATE_HEADS))
+
+
 def _catalog_order(ref: Reference) -> tuple[str, int, str, str, str]:
     return (ref.path, ref.line, ref.kind, ref.target_name, ref.source_id)
 
@@ -830,13 +870,32 @@ def _distance(path: str, near: str) -> int:
     return (len(a) - common) + (len(b) - common)
 
 
+def _representative(paths: Sequence[str], package: str) -> str:
+    """The file standing for a package of several (a Go package, a C# namespace): the one
+    named after the package or its folder, or ``doc.go``, else the first that is not a
+    test. A file, so that pages can tell which part of the repository the import reaches
+    (a folder belongs to no page)."""
+
+    def rank(path: str) -> tuple[int, str]:
+        folder, name = posixpath.split(path)
+        stem = name.rsplit(".", 1)[0]
+        if stem in (package, posixpath.basename(folder)) or name == "doc.go":
+            return 0, path
+        return (2 if stem.endswith(("_test", "Test", "Tests")) else 1), path
+
+    return min(paths, key=rank)
+
+
 def _nearest(paths: Sequence[str], near: str) -> str:
     return min(paths, key=lambda path: (_distance(path, near), path))
 
 
 def resolve(
-    extractions: Sequence[FileExtraction], known: Mapping[str, Sequence[Reference]] | None = None
+    extractions: Sequence[FileExtraction],
+    known: Mapping[str, Sequence[Reference]] | None = None,
+    inputs: ResolutionInputs | None = None,
 ) -> list[Reference]:
     """Resolve every reference of a repository's extractions (see the module docstring);
-    ``known``: resolved references to keep (:func:`reusable_resolution`)."""
-    return Resolver(extractions).resolve(known)
+    ``known``: resolved references to keep (:func:`reusable_resolution`); ``inputs``: the
+    repository's configs (path aliases)."""
+    return Resolver(extractions, inputs).resolve(known)

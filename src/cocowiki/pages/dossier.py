@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from ..index.model import Component, ComponentKind, Reference, ReferenceKind
+from ..index.resolve import names_own_code
 from ..index.suites import is_test_file
 from ..plan.model import Module
 from .artifacts import (
@@ -84,8 +85,8 @@ def _file_facts(facts: RepositoryFacts, path: str) -> FileFacts:
 def _outgoing(facts: RepositoryFacts, module: Module) -> list[Dependency]:
     def other(ref: Reference) -> tuple[str | None, str] | None:
         if ref.target_path is None:
-            if ref.kind != ReferenceKind.IMPORT:
-                return None
+            if ref.kind != ReferenceKind.IMPORT or names_own_code(ref.target_name):
+                return None  # an in-repository path left unresolved is still not outside
             return None, ref.target_name
         if not is_confident(ref.confidence):
             return None
