@@ -25,7 +25,7 @@ def test_json_then_human_summary(tmp_path: Path) -> None:
     status, out, err = _run(repo, tmp_path / "out", as_json=True, config=SMALL_PAGES)
     assert (status, err) == (0, "")
     summary = json.loads(out)
-    assert summary["pages"] == summary["pages_written"] == summary["verified"] == 2
+    assert summary["pages"] == summary["pages_written"] == summary["verified"] == 1
     assert summary["unverified"] == 0 and summary["unverified_pages"] == {}
     assert summary["citations"] > 10 and summary["diagrams"] >= 2
     assert summary["manifest_written"] is True and summary["viewer_written"] is True
@@ -34,8 +34,8 @@ def test_json_then_human_summary(tmp_path: Path) -> None:
     status, out, err = _run(repo, tmp_path / "out", config=SMALL_PAGES, strict=True)
     assert (status, err) == (0, "")
     lines = out.splitlines()
-    assert lines[1].startswith("pages: 2 (0 written, 2 unchanged, 0 removed)")
-    assert lines[2].startswith("verified 2, unverified 0;")
+    assert lines[1].startswith("pages: 1 (0 written, 1 unchanged, 0 removed)")
+    assert lines[2].startswith("verified 1, unverified 0;")
     assert lines[-1].startswith(f"manifest unchanged, viewer unchanged: {tmp_path / 'out'}")
 
 

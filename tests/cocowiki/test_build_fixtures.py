@@ -35,7 +35,9 @@ def test_fixture_wiki_is_verified(language: str, tmp_path: Path, checker: Mermai
     repo = copy_fixture(language, tmp_path)
     result = build(repo, tmp_path / "out", checker)
     manifest = check_wiki(repo, tmp_path / "out", checker)
-    assert result.verified == len(result.pages) == len(manifest["pages"]) >= 2
+    # these fixtures keep all their code in src/ (and lib/), which only holds it: one page
+    pages = 1 if language in ("javascript", "rust", "typescript") else 2
+    assert result.verified == len(result.pages) == len(manifest["pages"]) >= pages
     assert manifest["pages"][0]["id"] == "overview"
     assert sum(page["counts"]["diagrams"] for page in manifest["pages"]) >= 2
     assert (tmp_path / "out" / "index.html").is_file()
@@ -95,7 +97,7 @@ def test_rust_impl_blocks_join_their_type(tmp_path: Path, checker: MermaidChecke
     repo = copy_fixture("rust", tmp_path)
     output = tmp_path / "out"
     build(repo, output, checker)
-    types = next(s for s in sections_of(output, "src") if s.id == "types")
+    types = next(s for s in sections_of(output, "overview") if s.id == "types")
     assert "- `Circle` implements `Shape`" in types.markdown
     (diagram,) = types.diagrams
     assert "<<trait>>" in diagram and "<|.." in diagram

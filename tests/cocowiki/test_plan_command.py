@@ -43,9 +43,9 @@ def test_fixture_repositories_put_every_file_on_one_page(
 def test_fixture_structure_becomes_modules(indexed: Callable[[str], IndexResult]) -> None:
     fine = PlanConfig(min_tokens=0, max_tokens=10_000)
     java = plan_modules(indexed("java"), fine)
-    assert java["src_main_java_com_example"].files == ("src/main/java/com/example/App.java",)
-    assert java["src_main_java_com_example"].title == "src/main/java/com/example"
-    assert java["src_main_java_com_example_shapes"].parent == "src_main_java_com_example"
+    # src/main/java/com/example only holds the code: its files are the overview's
+    assert java[ROOT_ID].files == ("src/main/java/com/example/App.java",)
+    assert java["src_main_java_com_example_shapes"].parent == ROOT_ID
     python = plan_modules(indexed("python"), fine)
     assert python[ROOT_ID].files == ("app.py",)
     assert python["shapes"].files == ("shapes/__init__.py", "shapes/base.py", "shapes/circle.py")

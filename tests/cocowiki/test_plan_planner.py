@@ -116,15 +116,15 @@ def test_pages_respect_the_token_bounds() -> None:
     assert report.split >= 1 and report.parts >= 2 and report.merged >= 1
     # a directory too small for a page is on its parent's page
     assert "src/tiny/a.py" in tree[tree.module_of_file()["src/tiny/a.py"]].files
-    assert tree.module_of_file()["src/tiny/a.py"] == "src"
+    assert tree.module_of_file()["src/tiny/a.py"] == ROOT_ID  # src/ only holds the code
 
 
 def test_small_directories_merge_into_their_parent() -> None:
-    sizes = {"pkg/a.py": 2_000, "pkg/small/b.py": 100, "pkg/large/c.py": 2_000}
+    sizes = {"setup.py": 800, "core/a.py": 2_000, "core/small/b.py": 100, "core/large/c.py": 2_000}
     tree, report = plan_with_report(make_index(sizes), SMALL)
-    assert tree["pkg"].files == ("pkg/a.py", "pkg/small/b.py")
-    assert tree["pkg"].children == ("pkg_large",)
-    assert "pkg_small" not in tree.modules
+    assert tree["core"].files == ("core/a.py", "core/small/b.py")
+    assert tree["core"].children == ("core_large",)
+    assert "core_small" not in tree.modules
     assert report.merged == 1
 
 
@@ -137,57 +137,68 @@ def test_a_small_repository_is_one_overview_page() -> None:
 
 def test_chains_of_single_directories_collapse() -> None:
     sizes = {
+        "setup.py": 1_000,
+        "deep/only/chain/x.py": 1_000,
+        "deep/only/chain/shapes/Circle.py": 1_000,
+        "deep/only/chain/shapes/Square.py": 1_000,
+    }
+    tree = plan_modules(make_index(sizes), SMALL)
+    chain = tree["deep_only_chain"]
+    assert chain.title == "deep/only/chain"
+    assert chain.parent == ROOT_ID
+    assert chain.children == ("deep_only_chain_shapes",)
+    assert tree["deep_only_chain_shapes"].title == "deep/only/chain/shapes"
+    assert set(tree.modules) == {ROOT_ID, chain.id, "deep_only_chain_shapes"}
+
+
+def test_a_holder_chain_is_no_level_of_its_own() -> None:
+    sizes = {
         "src/main/java/com/example/App.java": 1_000,
         "src/main/java/com/example/shapes/Circle.java": 1_000,
         "src/main/java/com/example/shapes/Square.java": 1_000,
     }
     tree = plan_modules(make_index(sizes), SMALL)
-    chain = tree["src_main_java_com_example"]
-    assert chain.title == "src/main/java/com/example"
-    assert chain.parent == ROOT_ID
-    assert chain.children == ("src_main_java_com_example_shapes",)
-    assert tree["src_main_java_com_example_shapes"].title == "shapes"
-    assert set(tree.modules) == {ROOT_ID, chain.id, "src_main_java_com_example_shapes"}
+    assert tree[ROOT_ID].files == ("src/main/java/com/example/App.java",)
+    assert tree[ROOT_ID].children == ("src_main_java_com_example_shapes",)
 
 
 def test_a_file_named_like_a_sibling_directory_starts_on_its_page() -> None:
     sizes = {"src/lib.rs": 400, "src/net.rs": 400, "src/net/tcp.rs": 800, "src/io.rs": 800}
     tree = plan_modules(make_index(sizes), SMALL)
     assert tree["src_net"].files == ("src/net.rs", "src/net/tcp.rs")
-    assert tree["src"].files == ("src/io.rs", "src/lib.rs")
+    assert tree[ROOT_ID].files == ("src/io.rs", "src/lib.rs")
 
 
 def test_split_keeps_tightly_coupled_files_together() -> None:
-    left = [f"pkg/left{i}.py" for i in range(6)]
-    right = [f"pkg/right{i}.py" for i in range(6)]
+    left = [f"core/left{i}.py" for i in range(6)]
+    right = [f"core/right{i}.py" for i in range(6)]
     # interleave the names so that path order alone would mix the clusters
-    sizes = {path: 1_000 for path in left + right}
+    sizes = {path: 1_000 for path in left + right} | {"setup.py": 1_000}
     edges: list[Edge] = []
     for cluster in (left, right):
         edges += [(a, b, 5) for a in cluster for b in cluster if a < b]
     edges.append((left[0], right[0], 1))
     config = PlanConfig(min_tokens=100, max_tokens=2_000)
     tree, report = plan_with_report(make_index(sizes, edges), config)
-    parts = [tree[child] for child in tree["pkg"].children]
+    parts = [tree[child] for child in tree["core"].children]
     assert report.split == 1
     assert sorted(part.files for part in parts) == [tuple(sorted(left)), tuple(sorted(right))]
-    assert tree["pkg"].files == ()
-    assert [part.title for part in parts] == [
-        "pkg (left0, left1, +4 more)",
-        "pkg (right0, right1, +4 more)",
-    ]
-    assert [part.id for part in parts] == ["pkg_left0", "pkg_right0"]
+    assert tree["core"].files == ()
+    # no components declared: named after the largest files, never "+N more"
+    assert [part.title for part in parts] == ["left0 and left1", "right0 and right1"]
+    assert [part.id for part in parts] == ["core_left0", "core_right0"]
 
 
 def test_a_split_uses_few_pages_for_loosely_coupled_files() -> None:
     sizes = {f"flat/f{i:02}.py": 400 for i in range(30)}  # 3,000 tokens, no references
+    sizes["setup.py"] = 1_000
     tree = plan_modules(make_index(sizes), SMALL)
     parts = [tree[child] for child in tree["flat"].children]
     assert 3 <= len(parts) <= 4
     assert all(part.tokens <= SMALL.max_tokens for part in parts)
     # without references, neighbours in path order share a page
     assert all(list(part.files) == sorted(part.files) for part in parts)
-    assert [path for part in parts for path in part.files] == sorted(sizes)
+    assert [path for part in parts for path in part.files] == sorted(sizes)[:-1]
 
 
 def test_ids_derive_from_paths_and_are_unique() -> None:
@@ -271,13 +282,13 @@ def test_bad_bounds_are_refused(min_tokens: int, max_tokens: int) -> None:
 
 
 def test_modules_named_alike_are_titled_by_their_paths() -> None:
-    sizes = {f"{top}/app/models/m{i}.py": 800 for top in ("src", "tests") for i in range(3)}
-    sizes |= {"src/app/views.py": 800, "tests/app/test_views.py": 800, "setup.py": 800}
+    sizes = {f"x/{top}/util/m{i}.py": 800 for top in ("src", "lib") for i in range(3)}
+    sizes |= {"x/src/a.py": 800, "x/lib/b.py": 800, "setup.py": 800, "y/c.py": 800}
     tree = plan_modules(make_index(sizes), SMALL)
     titles = {module.path: module.title for module in tree}
-    assert titles["src/app/models"] == "src/app/models"
-    assert titles["tests/app/models"] == "tests/app/models"
-    assert titles["src/app"] == "src/app" and titles["tests/app"] == "tests/app"
+    assert titles["x/src/util"] == "x/util (x/src/util)"
+    assert titles["x/lib/util"] == "x/util (x/lib/util)"
+    assert len({module.title for module in tree}) == len(tree)
 
 
 def test_a_plan_from_the_catalogs_weights_is_the_plan_from_the_references(

@@ -22,6 +22,7 @@ from cocowiki.plan import (
     write_module_tree,
 )
 from cocowiki.plan import cache as plan_cache
+from cocowiki.plan.importance import Importance
 
 
 def sample_tree() -> ModuleTree:
@@ -94,9 +95,11 @@ def test_a_build_reuses_the_tree_while_its_index_is_the_same(
         index: IndexResult,
         settings: PlanConfig | None = None,
         weights: Mapping[tuple[str, str], int] | None = None,
+        importance: Importance | None = None,
+        name: str | None = None,
     ) -> tuple[ModuleTree, PlanReport]:
         planned.append(1)
-        return original(index, settings, weights)
+        return original(index, settings, weights, importance, name)
 
     monkeypatch.setattr(plan_cache, "plan_with_report", counting)
 

@@ -3,8 +3,8 @@
 Planning reads every file of the index and the file graph of its references (from the
 catalog's ``file_edges`` for a lazy index, :func:`_weights`), and a build plans on every
 run. The tree is a pure function
-of the index (whose catalog fingerprint covers every input of it), the repository's
-place (the root's title is its name), the settings and the planner's code, so
+of the index (whose catalog fingerprint covers every input of it), the project's name
+(the root's title), the settings and the planner's code (with the suite conventions), so
 ``<output>/.module-tree.key`` records a digest of those next to a digest of the
 ``module_tree.json`` they gave. While both still match, the tree is read back instead of
 planned again; a tree edited by hand, or a key written by a killed build before its
@@ -22,12 +22,15 @@ from pathlib import Path
 from tiffany.atomic import write_if_changed
 
 from .. import __version__
+from ..index import suites
 from ..index.model import IndexResult
 from ..index.store import catalog_path, read_edge_weights, read_meta
 from .config import PlanConfig
+from .importance import Importance, catalog_importance
 from .model import ModuleTree
 from .planner import plan_with_report
 from .store import PlanError, module_tree_path, read_module_tree, write_module_tree
+from .titles import project_name
 
 PLAN_KEY_NAME = ".module-tree.key"
 _PLANNER_CODE = Path(__file__).parent
@@ -37,12 +40,14 @@ def plan_or_reuse(output: Path, index: IndexResult, config: PlanConfig) -> tuple
     """The module tree of ``index``, the index in ``output``'s catalog (as
     :func:`~cocowiki.index.index_repository` just returned it), and whether
     ``module_tree.json`` was written."""
-    key = _plan_key(output, index, config)
+    name = project_name(Path(index.repo))
+    key = _plan_key(output, index, config, name)
     if key is not None:
         tree = _reuse(output, key)
         if tree is not None:
             return tree, False
-    tree = plan_with_report(index, config, _weights(output, index))[0]
+    importance = _importance(output, index)
+    tree = plan_with_report(index, config, _weights(output, index), importance, name)[0]
     text = tree.dumps()
     written = write_module_tree(output, tree)
     if key is not None:
@@ -63,14 +68,21 @@ def _weights(output: Path, index: IndexResult) -> dict[tuple[str, str], int] | N
         return None
 
 
-def _plan_key(output: Path, index: IndexResult, config: PlanConfig) -> str | None:
+def _importance(output: Path, index: IndexResult) -> Importance | None:
+    """For an index still in its catalog, the catalog's answer to which components
+    matter (so its rows are never all read); None (the index's own) otherwise."""
+    return catalog_importance(catalog_path(output)) if index.lazy else None
+
+
+def _plan_key(output: Path, index: IndexResult, config: PlanConfig, name: str) -> str | None:
     fingerprint = read_meta(catalog_path(output)).get("fingerprint")
     if not fingerprint:
         return None
     digest = hashlib.sha256()
-    material = (__version__, fingerprint, index.repo, json.dumps(asdict(config), sort_keys=True))
+    settings = json.dumps(asdict(config), sort_keys=True)
+    material = (__version__, fingerprint, index.repo, name, settings)
     digest.update("\0".join(material).encode())
-    for path in sorted(_PLANNER_CODE.glob("*.py")):
+    for path in [*sorted(_PLANNER_CODE.glob("*.py")), Path(suites.__file__)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
