@@ -16,6 +16,7 @@ from ..plan.model import Module
 from .artifacts import CallPath, CallStep, ComponentDossier, ModuleNotebook, PageLink
 from .facts import RepositoryFacts, one_line
 from .figures import architecture_diagram, call_diagram, class_diagram, dependency_diagram
+from .keycomponents import describe
 from .markdown import count
 from .research import ModuleResearch, short_name
 
@@ -72,7 +73,8 @@ def summarize(
     research: ModuleResearch,
     children: Mapping[str, ModuleNotebook],
 ) -> str:
-    """One line on what the module is: its documented purpose, else what it holds."""
+    """One line on what the module is: its documented purpose, else its most important
+    components (never its first ones)."""
     if research.purpose:
         return one_line(research.purpose[0].text)
     if not dossier.files:
@@ -83,7 +85,7 @@ def summarize(
         return "No source files."
     languages = Counter(f.language for f in dossier.files)
     language = ", ".join(name for name, _ in languages.most_common())
-    public = set(dossier.public_api)
-    named = [c.name for c in dossier.components if c.id in public][:3]
-    defines = f" defining {', '.join(named)}" if named else ""
-    return f"{count(len(dossier.files), language + ' file')}{defines}."
+    files = count(len(dossier.files), language + " file")
+    if not research.key:
+        return f"{files} with no public components."
+    return f"{files}; its main components are {describe(research.key)}."

@@ -1,11 +1,13 @@
 """A page: its sections in order, for a module or for the repository overview (the root).
 
-A module page reads: header, Purpose, How it fits, Components, Types, Call paths, Entry
-points, Tests, Evidence map. The overview (the root of the module tree) puts the
-repository's architecture, every entry point and the languages and sizes first, then
-documents its own top-level files like any module. The Markdown of a page is its
-sections' Markdown joined by blank lines, so ``cw verify`` can check a page from its
-section artifacts alone.
+A module page reads as a maintainer asks: header, Purpose (the module's own docs),
+Key components (ranked), How it fits (the pages it uses and that use it, for what, with
+diagrams), Types, Entry points, Tests; then, folded in ``<details>`` blocks, the full
+component listing, the call paths and the evidence map. The overview (the root of the
+module tree) puts the repository's architecture, every entry point and the languages and
+sizes after its key components, then documents its own top-level files like any module.
+The Markdown of a page is its sections' Markdown joined by blank lines, so ``cw verify``
+can check a page from its section artifacts alone.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .sections import (
     entry_points_section,
     evidence_section,
     fit_section,
+    key_components_section,
     purpose_section,
     tests_section,
     types_section,
@@ -41,20 +44,21 @@ def page_sections(
     """Every section of the page, rendered, in reading order."""
     overview = module.parent is None
     writers: list[SectionWriter | None] = [
-        purpose_section(facts, notebook, dossier),
+        purpose_section(facts, notebook, dossier, research.key),
+        key_components_section(facts, module.id, research.key),
         fit_section(facts, notebook, dossier, "Architecture" if overview else "How it fits"),
     ]
     if overview:
         writers.append(entry_points_section(facts, module.id, entry_points))
         writers.append(languages_section(facts, module.id))
-    writers += [
-        components_section(facts, notebook, dossier),
-        types_section(facts, notebook, module),
-        calls_section(facts, notebook),
-    ]
+    writers.append(types_section(facts, notebook, module))
     if not overview:
         writers.append(entry_points_section(facts, module.id, dossier.entry_points))
-    writers.append(tests_section(facts, notebook, dossier))
+    writers += [
+        tests_section(facts, notebook, dossier),
+        components_section(facts, notebook, dossier),
+        calls_section(facts, notebook),
+    ]
     body = [writer for writer in writers if writer is not None]
     body.append(evidence_section(facts, module.id, body, research.artifacts))
     sections = [header_section(facts, module, dossier).finish(0)]

@@ -10,10 +10,8 @@ counts) go on to the notebook in a :class:`ModuleResearch`.
 from __future__ import annotations
 
 import glob
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import TypeVar
 
 from ..index.model import Component, ComponentKind
@@ -25,17 +23,13 @@ from .dossier import is_file_module
 from .entrypoints import SCRIPT_GUARD
 from .facts import RepositoryFacts, is_confident, one_line
 from .footprints import Edge, Footprint
+from .keycomponents import KeyComponent, key_components, module_usage
 from .markdown import count
+from .moduledocs import module_docs
 
 #: Public components looked up by name per module (the most used first).
 MAX_SYMBOL_LOOKUPS = 12
-MAX_PURPOSE_DOCS = 3
-PACKAGE_FILES = frozenset(
-    {"__init__.py", "mod.rs", "lib.rs", "main.rs", "doc.go", "package-info.java"}
-)
-_INDEX_FILE = re.compile(r"^index\.[cm]?[jt]sx?$")
 T = TypeVar("T")
-_README = re.compile(r"^readme(?:\.(?:md|markdown|rst|txt))?$", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -47,6 +41,8 @@ class ModuleResearch:
     calls: list[Edge] = field(default_factory=list)
     call_paths: list[list[Edge]] = field(default_factory=list)
     uses: Counter[str] = field(default_factory=Counter)
+    #: The module's most important components (:mod:`.keycomponents`), first first.
+    key: list[KeyComponent] = field(default_factory=list)
 
 
 class _Question:
@@ -88,6 +84,8 @@ def research_module(
 ) -> ModuleResearch:
     """Answer the page's questions; ``entry_points`` are those the page presents."""
     result = ModuleResearch()
+    starts = [e.component_id for e in dossier.entry_points if e.component_id is not None]
+    result.key = key_components(facts, module, dossier, module_usage(facts, module, starts))
     result.artifacts.append(_purpose(facts, module, result))
     if module.files:
         result.artifacts.append(_files(facts, module))
@@ -113,25 +111,12 @@ def _glob_in(directory: str, pattern: str) -> str:
 def _purpose(
     facts: RepositoryFacts, module: Module, result: ModuleResearch
 ) -> ResearchQuestionArtifact:
+    """The module's own documentation (:mod:`.moduledocs`), each piece read and cited."""
     q = _Question(facts)
-    home = module.path if module.path == "" or (facts.repo / module.path).is_dir() else ""
-    if home or module.parent is None:
-        readmes = q.use(facts.explorer.glob(_glob_in(home, "[Rr][Ee][Aa][Dd]*")))
-        readme = next((p for p in readmes if _README.match(PurePosixPath(p).name)), None)
-        if readme is not None:
-            span = _first_paragraph(facts.reader.lines(readme))
-            if span is not None:
-                lines = q.use(facts.explorer.read(readme, *span))
-                q.claim(" ".join(" ".join(lines).split()), facts.cite(readme, *span))
-    documented = [
-        c
-        for path in sorted(module.files, key=_package_first)
-        if (c := facts.components.get(path)) is not None and c.doc.strip()
-    ]
-    for component in documented[:MAX_PURPOSE_DOCS]:
-        citation = facts.cite_doc(component)
+    for doc in module_docs(facts, module):
+        citation = facts.cite(doc.path, doc.start, doc.end)
         q.use(facts.explorer.read(*_span(citation)))
-        q.claim(_paragraph(component.doc), citation)
+        q.claim(doc.text, citation)
     result.purpose = list(q.findings)
     answer = (
         q.findings[0].text
@@ -139,38 +124,6 @@ def _purpose(
         else f"No README or module documentation was found for {module.title}."
     )
     return q.done(module, "purpose", f"What is {module.title} for?", answer)
-
-
-def _package_first(path: str) -> tuple[bool, str]:
-    name = PurePosixPath(path).name
-    return not (name in PACKAGE_FILES or bool(_INDEX_FILE.match(name))), path
-
-
-def _first_paragraph(lines: list[str]) -> tuple[int, int] | None:
-    """The span of the first prose paragraph of a README (no headings, badges or fences)."""
-    start = None
-    fenced = False
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if text.startswith(("```", "~~~")):
-            fenced = not fenced
-            continue
-        prose = bool(text) and not fenced and not _decoration(text)
-        if start is None and prose:
-            start = number
-        elif start is not None and not prose:
-            return start, number - 1
-    return (start, len(lines)) if start is not None else None
-
-
-def _decoration(text: str) -> bool:
-    return text.startswith(("#", "[![", "![", "<", "=", "---", "***", ".. ", ":", "|")) or set(
-        text
-    ) <= set("=-~^*#")
-
-
-def _paragraph(doc: str) -> str:
-    return " ".join(doc.strip().split("\n\n", 1)[0].split())
 
 
 def _files(facts: RepositoryFacts, module: Module) -> ResearchQuestionArtifact:

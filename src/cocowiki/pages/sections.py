@@ -8,9 +8,11 @@ documents, so the :class:`PageSectionArtifact` it produces is what ``cw verify``
 
 from __future__ import annotations
 
+import html
+from collections import Counter
 from collections.abc import Iterable
 
-from ..index.model import Component
+from ..index.model import Component, Reference
 from ..plan.model import Module
 from .artifacts import (
     Citation,
@@ -22,8 +24,10 @@ from .artifacts import (
     PageSectionArtifact,
     ResearchQuestionArtifact,
 )
+from .doctext import doc_text
 from .dossier import is_file_module
-from .facts import RepositoryFacts, one_line
+from .facts import RepositoryFacts, is_confident, one_line
+from .keycomponents import MAX_SUMMARY_NAMES, KeyComponent, display_name, used_from
 from .markdown import and_more, code, count, escape, fence, link
 from .typemodel import module_types
 
@@ -31,6 +35,8 @@ from .typemodel import module_types
 EVIDENCE_PER_ROW = 12
 MAX_EXTERNAL_LISTED = 12
 MAX_ERRORS_LISTED = 5
+#: Component names listed per neighbouring module or test file.
+MAX_NAMES_LISTED = 6
 
 
 class SectionWriter:
@@ -46,6 +52,11 @@ class SectionWriter:
         self.diagrams: list[str] = []
         self.links: list[str] = []
         self.components: list[str] = []
+        self.collapsed: str | None = None
+
+    def collapse(self, summary: str) -> None:
+        """Render the section's body folded in a ``<details>`` block under ``summary``."""
+        self.collapsed = summary
 
     def cite(self, citation: Citation) -> str:
         self.cited[citation] = None
@@ -78,6 +89,11 @@ class SectionWriter:
     def finish(self, order: int) -> PageSectionArtifact:
         while self.lines and not self.lines[-1]:
             self.lines.pop()
+        if self.collapsed is not None:
+            summary = html.escape(self.collapsed, quote=False)
+            opening = ["<details>", f"<summary>{summary}</summary>", ""]
+            self.lines[2:2] = opening
+            self.lines += ["", "</details>"]
         return PageSectionArtifact(
             module=self.module,
             id=self.ident,
@@ -92,18 +108,38 @@ class SectionWriter:
 
 
 def purpose_section(
-    facts: RepositoryFacts, notebook: ModuleNotebook, dossier: ComponentDossier
+    facts: RepositoryFacts,
+    notebook: ModuleNotebook,
+    dossier: ComponentDossier,
+    key: list[KeyComponent],
 ) -> SectionWriter:
+    """The module's own documentation; where it has none, what its main components are."""
     writer = SectionWriter(facts, notebook.module, "purpose", "Purpose")
     for claim in notebook.purpose:
         writer.add(f"{escape(claim.text)} ({writer.cites(claim.citations)})", "")
     if not notebook.purpose:
-        if dossier.files:
-            files = dossier.files[:EVIDENCE_PER_ROW]
-            cited = writer.cites(c for f in files for c in facts.cite_file(f.path))
-            writer.add(f"{escape(notebook.summary)} No documentation says more{_cited(cited)}.", "")
-        else:
-            writer.add(escape(notebook.summary), "")
+        cited = writer.cites(facts.cite_component(k.component) for k in key[:MAX_SUMMARY_NAMES])
+        writer.add(f"{escape(notebook.summary)}{_cited(cited)}", "")
+    return writer
+
+
+def key_components_section(
+    facts: RepositoryFacts, module: str, key: list[KeyComponent]
+) -> SectionWriter | None:
+    """The most important components, ranked, each with its doc summary and its use."""
+    if not key:
+        return None
+    writer = SectionWriter(facts, module, "key-components", "Key components")
+    for item in key:
+        component = item.component
+        writer.document(component.id)
+        summary = doc_text(one_line(component.doc)) if component.doc.strip() else ""
+        about = f": {escape(summary)}" if summary else ""
+        used = used_from(item.usage)
+        used = f" ({used})" if used else ""
+        site = writer.cite(facts.cite_component(component))
+        name = code(display_name(component))
+        writer.add(f"- {name} ({component.kind}){about}{used} {site}")
     return writer
 
 
@@ -114,6 +150,8 @@ def _cited(links: str) -> str:
 def fit_section(
     facts: RepositoryFacts, notebook: ModuleNotebook, dossier: ComponentDossier, title: str
 ) -> SectionWriter:
+    """Where the module sits: its parent and parts, the pages it uses and that use it
+    (with the names each side relies on), what it takes from outside, and diagrams."""
     writer = SectionWriter(facts, notebook.module, "fit", title)
     if notebook.parent is not None:
         writer.add(f"Part of {writer.page(notebook.parent.id)}.", "")
@@ -123,10 +161,13 @@ def fit_section(
             about = f": {escape(child.summary)}" if child.summary else ""
             writer.add(f"- {writer.page(child.id)}{about}")
         writer.add("")
+    files = [f.path for f in dossier.files]
     internal = [d for d in dossier.outgoing if d.module is not None]
     external = [d for d in dossier.outgoing if d.module is None]
-    _dependency_list(writer, "Uses", internal)
-    _dependency_list(writer, "Used by", dossier.incoming)
+    outgoing = _names_by_module(facts, _refs_from(facts, files), target=True)
+    incoming = _names_by_module(facts, _refs_into(facts, files), target=False)
+    _dependency_list(writer, "Uses", internal, outgoing, "for")
+    _dependency_list(writer, "Used by", dossier.incoming, incoming, "which uses")
     if external:
         shown = ", ".join(
             f"{code(d.target)} ({d.count}, {writer.cite(d.sites[0])})"
@@ -142,7 +183,38 @@ def fit_section(
     return writer
 
 
-def _dependency_list(writer: SectionWriter, heading: str, dependencies: list[Dependency]) -> None:
+def _refs_from(facts: RepositoryFacts, files: list[str]) -> list[Reference]:
+    return [ref for path in files for ref in facts.refs_from_file.get(path, [])]
+
+
+def _refs_into(facts: RepositoryFacts, files: list[str]) -> list[Reference]:
+    return [ref for path in files for ref in facts.refs_into_file.get(path, [])]
+
+
+def _names_by_module(
+    facts: RepositoryFacts, refs: list[Reference], target: bool
+) -> dict[str, list[str]]:
+    """Per other module, the names of the components the references use, most used first:
+    what this module takes from it (``target``), or what it takes from this module."""
+    names: dict[str, Counter[str]] = {}
+    for ref in refs:
+        if ref.target_id is None or ref.target_path is None or not is_confident(ref.confidence):
+            continue
+        other = facts.module_of_file.get(ref.target_path if target else ref.path)
+        component = facts.components.get(ref.target_id)
+        if other is None or component is None or is_file_module(component):
+            continue
+        names.setdefault(other, Counter())[component.name] += ref.count
+    return {module: [n for n, _ in used.most_common()] for module, used in names.items()}
+
+
+def _dependency_list(
+    writer: SectionWriter,
+    heading: str,
+    dependencies: list[Dependency],
+    names: dict[str, list[str]],
+    verb: str,
+) -> None:
     if not dependencies:
         return
     writer.add(f"{heading}:", "")
@@ -151,7 +223,14 @@ def _dependency_list(writer: SectionWriter, heading: str, dependencies: list[Dep
         kinds = ", ".join(dependency.kinds)
         references = count(dependency.count, "reference")
         sites = writer.cites(dependency.sites)
-        writer.add(f"- {writer.page(dependency.module)}: {references} ({kinds}); {sites}")
+        used = names.get(dependency.module, [])
+        what = (
+            f" {verb} {', '.join(code(n) for n in used[:MAX_NAMES_LISTED])}"
+            f"{and_more(len(used), MAX_NAMES_LISTED)}"
+            if used
+            else ""
+        )
+        writer.add(f"- {writer.page(dependency.module)}{what}: {references} ({kinds}); {sites}")
     writer.add("")
 
 
@@ -161,6 +240,8 @@ def components_section(
     if not dossier.files:
         return None
     writer = SectionWriter(facts, notebook.module, "components", "Components")
+    listed = count(len(dossier.components), "component")
+    writer.collapse(f"All {listed} in {count(len(dossier.files), 'file')}")
     for file in dossier.files:
         writer.add(f"### {code(file.path)}", "")
         module = facts.components.get(file.path)
@@ -236,6 +317,7 @@ def calls_section(facts: RepositoryFacts, notebook: ModuleNotebook) -> SectionWr
     if not notebook.call_paths and not diagrams:
         return None
     writer = SectionWriter(facts, notebook.module, "calls", "Call paths")
+    writer.collapse(f"{count(len(notebook.call_paths), 'main call path')} and their diagram")
     for number, path in enumerate(notebook.call_paths, start=1):
         names = [path.steps[0].caller] + [step.callee for step in path.steps]
         sites = writer.cites(step.site for step in path.steps)
@@ -263,15 +345,35 @@ def entry_points_section(
 def tests_section(
     facts: RepositoryFacts, notebook: ModuleNotebook, dossier: ComponentDossier
 ) -> SectionWriter | None:
+    """The test files that reference the module's components, and which components."""
     if not dossier.files:
         return None
     writer = SectionWriter(facts, notebook.module, "tests", "Tests")
     if not dossier.tests:
         writer.add("No test file references this module's code.")
+    tested = _tested_names(facts, [f.path for f in dossier.files])
     for use in dossier.tests:
         uses = count(use.count, "reference")
-        writer.add(f"- {code(use.path)}: {uses} ({writer.cites(use.sites)})")
+        names = tested.get(use.path, [])
+        what = (
+            f" exercises {', '.join(code(n) for n in names[:MAX_NAMES_LISTED])}"
+            f"{and_more(len(names), MAX_NAMES_LISTED)}"
+            if names
+            else ""
+        )
+        writer.add(f"- {code(use.path)}{what}: {uses} ({writer.cites(use.sites)})")
     return writer
+
+
+def _tested_names(facts: RepositoryFacts, files: list[str]) -> dict[str, list[str]]:
+    """Per test file, the module's components it references, most referenced first."""
+    names: dict[str, Counter[str]] = {}
+    for ref in _refs_into(facts, files):
+        component = facts.components.get(ref.target_id) if ref.target_id else None
+        if component is None or is_file_module(component) or not is_confident(ref.confidence):
+            continue
+        names.setdefault(ref.path, Counter())[component.name] += ref.count
+    return {path: [n for n, _ in used.most_common()] for path, used in names.items()}
 
 
 def evidence_section(
@@ -281,6 +383,7 @@ def evidence_section(
     research: list[ResearchQuestionArtifact],
 ) -> SectionWriter:
     writer = SectionWriter(facts, module, "evidence", "Evidence map")
+    writer.collapse("Which lines each section cites, and the research behind the page")
     if any(section.cited for section in sections):
         writer.add("| Section | Cited lines |", "|---|---|")
     for section in sections:

@@ -14,7 +14,8 @@ targets are known:
 
 Raw HTML in a page is escaped, never passed through (the ``html_block`` and
 ``html_inline`` rules are not enabled), so a page that quotes ``</script>`` or markup
-shows it as text.
+shows it as text. The one exception is the collapsible section: balanced lines
+``<details>``, ``<summary>...</summary>`` and ``</details>`` become those elements.
 
 The parser is markdown-it.rs (``markdown-it-pyrs``), which gives the HTML markdown-it-py
 gives for CommonMark with tables and strikethrough, about twenty times faster: a large
@@ -56,6 +57,11 @@ _TAG = re.compile(r"<[^>]*>")
 #: The info string of what may be a fence's opening line (or any other line with three
 #: backticks or tildes: finding too many only costs time).
 _FENCE_INFO = re.compile(r"(?:```|~~~)[`~]*([^\n]*)")
+_DETAILS_CLOSE_HTML = "<p>&lt;/details&gt;</p>"
+_DETAILS_PART = re.compile(
+    r"<p>&lt;details&gt;\n&lt;summary&gt;((?:(?!&lt;/?summary&gt;)[^<\n])*)&lt;/summary&gt;</p>"
+    f"|{re.escape(_DETAILS_CLOSE_HTML)}"
+)
 _UNESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&"))
 
 
@@ -106,7 +112,7 @@ class _Link:
 
 def render_page(markdown: str, context: LinkContext) -> RenderedPage:
     """Render one page; links are rewritten into viewer routes as described above."""
-    html = _mermaid_fences(_MD.render(markdown), markdown)
+    html = _details(_mermaid_fences(_MD.render(markdown), markdown), markdown)
     citations: list[Citation] = []
 
     def rewrite(match: re.Match[str]) -> str:
@@ -120,6 +126,36 @@ def render_page(markdown: str, context: LinkContext) -> RenderedPage:
     text = _unescape(_TAG.sub("", _MERMAID_SOURCE.sub(" ", html)))
     plain = " ".join(text.split())[:MAX_SEARCH_TEXT]
     return RenderedPage(html, plain, tuple(citations), diagrams)
+
+
+def _details(html: str, markdown: str) -> str:
+    """Collapsible sections: a page's ``<details>`` line followed by a
+    ``<summary>...</summary>`` line, and its ``</details>`` line, become those elements,
+    the Markdown between them rendered as usual.
+
+    Raw HTML stays escaped everywhere else: only these forms are read, and only when the
+    page's blocks are balanced (each opened before it is closed, every one closed) and are
+    all written as such lines in the Markdown, not quoted in text.
+    """
+    written = sum(1 for line in markdown.splitlines() if line == "<details>")
+    if not written:
+        return html
+    depth = opened = 0
+    for match in _DETAILS_PART.finditer(html):
+        closing = match.group(0) == _DETAILS_CLOSE_HTML
+        depth += -1 if closing else 1
+        opened += not closing
+        if depth < 0:
+            return html
+    if depth or written != opened:
+        return html
+
+    def element(match: re.Match[str]) -> str:
+        if match.group(0) == _DETAILS_CLOSE_HTML:
+            return "</details>"
+        return f"<details>\n<summary>{match.group(1)}</summary>"
+
+    return _DETAILS_PART.sub(element, html)
 
 
 def _mermaid_fences(html: str, markdown: str) -> str:
