@@ -40,7 +40,7 @@ from ..index import (
 )
 from ..index.store import IndexChanges, catalog_path, index_changes, read_meta
 from ..lock import OutputBusy, output_lock
-from ..mermaid import MermaidUnavailable, find_node_modules
+from ..mermaid import MermaidUnavailable, find_mermaid
 from ..mermaid_cache import DiagramCache
 from ..paths import output_dir
 from ..plan import PlanConfig
@@ -689,10 +689,10 @@ def _page_digest(output: Path, module_id: str) -> str:
 
 
 def _mermaid_state() -> str:
-    """Which mermaid the viewer would embed (its package's place and version file)."""
+    """Which mermaid the viewer would embed (its browser build's place, time and size)."""
     try:
-        package = find_node_modules() / "mermaid" / "package.json"
-        return f"{package}:{package.stat().st_mtime_ns}:{package.stat().st_size}"
+        browser = find_mermaid().browser_bundle
+        return f"{browser}:{browser.stat().st_mtime_ns}:{browser.stat().st_size}"
     except (MermaidUnavailable, OSError) as exc:
         return f"unavailable: {exc}"
 
