@@ -144,10 +144,10 @@ def find_node() -> str:
     """The ``node`` executable; raises :class:`MermaidUnavailable` when there is none."""
     node = shutil.which("node")
     if node is None:
+        remedy = "install Node.js 20 or later"
         raise MermaidUnavailable(
             "node (Node.js 20 or later) is not on PATH",
-            "install Node.js 20 or later"
-            + ("" if _bundle_present() else ", then " + _HOW_TO_INSTALL),
+            remedy if _mermaid_found() else f"{remedy}, then {_HOW_TO_INSTALL}",
         )
     return node
 
@@ -158,8 +158,12 @@ def parser_id() -> str:
     return find_mermaid().parser_id()
 
 
-def _bundle_present() -> bool:
-    return (BUNDLE / "check_mermaid.mjs").is_file()
+def _mermaid_found() -> bool:
+    try:
+        find_mermaid()
+    except MermaidUnavailable:
+        return False
+    return True
 
 
 def _bundle_versions(folder: Path) -> dict[str, str]:
