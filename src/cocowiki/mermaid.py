@@ -2,14 +2,18 @@
 
 A page whose diagram does not parse renders as an error box in every viewer, so the
 build asks the parser itself rather than a look-alike grammar. Mermaid is a JavaScript
-package and needs a DOM even to parse, so one long-lived ``node`` process (the script
-``js/check_mermaid.mjs`` shipped with this package, with jsdom as its DOM) loads it once
-(about 1.2 s) and then answers diagrams over JSON lines, a batch of them per request
-(a few milliseconds each).
+package and needs a DOM even to parse, so one long-lived ``node`` process (a checker
+script shipped with this package, with jsdom as its DOM) loads it once (about 1.2 s) and
+then answers diagrams over JSON lines, a batch of them per request (a few milliseconds
+each).
 
-The node packages come from the project's own ``package.json`` (``npm ci`` at the
-repository root). They are found through ``COCOWIKI_NODE_MODULES`` or, failing that, in a
-``node_modules`` folder above this package (an editable install of this repository).
+Where mermaid comes from (:func:`find_mermaid`), first found wins:
+
+1. ``COCOWIKI_NODE_MODULES``, a ``node_modules`` folder named on purpose;
+2. the bundle in this package, ``js/bundle/`` (made when the wheel is built: mermaid and
+   jsdom in one file for node, and mermaid's browser build for the viewer), so that an
+   installed cocowiki needs ``node`` and nothing else;
+3. a ``node_modules`` folder above this package: a checkout after ``npm ci``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -32,66 +37,141 @@ from typing import IO, Any
 NODE_MODULES_VARIABLE = "COCOWIKI_NODE_MODULES"
 DEFAULT_TIMEOUT = 60.0  # seconds for start-up, and for any one diagram
 BATCH_SECONDS = 1.0  # more seconds a batch may take for each diagram in it
-CHECKER_SCRIPT = Path(__file__).parent / "js" / "check_mermaid.mjs"
+SCRIPTS = Path(__file__).parent / "js"
+#: The checker run against a node_modules folder, and the protocol it shares with the bundle.
+CHECKER_SCRIPTS = (SCRIPTS / "check_mermaid.mjs", SCRIPTS / "serve_checker.mjs")
+#: What ``npm run bundle`` (and a wheel build) writes: see ``js/build_bundle.mjs``.
+BUNDLE = SCRIPTS / "bundle"
 #: Checker processes a :class:`MermaidPool` runs at most (each holds about 150 MB).
 MAX_PROCESSES = 4
 #: Diagrams per request when :meth:`MermaidPool.check` spreads a list over its processes.
 CHUNK = 8
 
 _HOW_TO_INSTALL = (
-    "run `npm ci` at the root of the cocowiki project (it installs mermaid and jsdom "
-    f"into node_modules/), or set {NODE_MODULES_VARIABLE} to a node_modules folder "
-    "that has them"
+    "install cocowiki from a wheel built with npm (it carries mermaid), or run `npm ci` "
+    f"at the root of the cocowiki project, or set {NODE_MODULES_VARIABLE} to a "
+    "node_modules folder that has mermaid and jsdom"
 )
 
 
 class MermaidUnavailable(RuntimeError):
-    """Node or the ``mermaid`` package cannot be found: diagrams cannot be checked here."""
+    """Node or mermaid cannot be found: diagrams cannot be checked here.
+
+    ``reason`` says what is missing, ``remedy`` what to do; the message is both."""
+
+    def __init__(self, reason: str, remedy: str = _HOW_TO_INSTALL) -> None:
+        super().__init__(f"{reason}; {remedy}")
+        self.reason = reason
+        self.remedy = remedy
 
 
 class MermaidCheckerFailed(RuntimeError):
     """The checker process died, hung or broke the protocol mid-batch."""
 
 
+@dataclass(frozen=True, slots=True)
+class MermaidInstall:
+    """A mermaid this process can use: the package's bundle, or a ``node_modules`` folder.
+
+    ``folder`` is the bundle's folder or the ``node_modules`` folder."""
+
+    folder: Path
+    bundled: bool
+
+    @property
+    def checker(self) -> list[str]:
+        """The arguments of ``node`` that start the checker."""
+        if self.bundled:
+            return [str(self.folder / "check_mermaid.mjs")]
+        return [str(CHECKER_SCRIPTS[0]), str(self.folder)]
+
+    @property
+    def browser_bundle(self) -> Path:
+        """Mermaid's browser build, which the viewer inlines."""
+        if self.bundled:
+            return self.folder / "mermaid.min.js"
+        return self.folder / "mermaid" / "dist" / "mermaid.min.js"
+
+    def parser_id(self) -> str:
+        """What a parse result is a function of besides the diagram's text: the versions of
+        mermaid and jsdom and the digest of the checker (the bundle, or the scripts)."""
+        if self.bundled:
+            versions = _bundle_versions(self.folder)
+            scripts = [self.folder / "check_mermaid.mjs"]
+        else:
+            versions = {name: _package_version(self.folder, name) for name in ("mermaid", "jsdom")}
+            scripts = list(CHECKER_SCRIPTS)
+        digest = hashlib.sha256()
+        for script in scripts:
+            digest.update(script.read_bytes())
+        named = [f"{name} {versions.get(name, 'missing')}" for name in ("mermaid", "jsdom")]
+        kind = "bundle" if self.bundled else "check_mermaid.mjs"
+        return "; ".join([*named, f"{kind} {digest.hexdigest()[:16]}"])
+
+
+def find_mermaid() -> MermaidInstall:
+    """The mermaid to use (see the module's docstring for the order); raises
+    :class:`MermaidUnavailable` when there is none."""
+    if os.environ.get(NODE_MODULES_VARIABLE):
+        return MermaidInstall(find_node_modules(), bundled=False)
+    if all((BUNDLE / name).is_file() for name in ("check_mermaid.mjs", "mermaid.min.js")):
+        return MermaidInstall(BUNDLE, bundled=True)
+    return MermaidInstall(find_node_modules(), bundled=False)
+
+
 def find_node_modules() -> Path:
-    """The ``node_modules`` folder holding ``mermaid``; raises :class:`MermaidUnavailable`."""
+    """The ``node_modules`` folder holding ``mermaid`` (``COCOWIKI_NODE_MODULES``, else one
+    above this package); raises :class:`MermaidUnavailable`."""
     configured = os.environ.get(NODE_MODULES_VARIABLE)
     if configured:
         folder = Path(configured).expanduser()
         if not (folder / "mermaid" / "package.json").is_file():
             raise MermaidUnavailable(
-                f"{NODE_MODULES_VARIABLE}={configured} has no mermaid package in it; "
-                + _HOW_TO_INSTALL
+                f"{NODE_MODULES_VARIABLE}={configured} has no mermaid package in it"
             )
         return folder.resolve()
     for directory in Path(__file__).resolve().parents:
         candidate = directory / "node_modules"
         if (candidate / "mermaid" / "package.json").is_file():
             return candidate
-    raise MermaidUnavailable("the mermaid npm package is not installed: " + _HOW_TO_INSTALL)
+    raise MermaidUnavailable(
+        "this cocowiki has no mermaid bundle (it was installed from a wheel built without "
+        "npm, or is a checkout) and no node_modules folder with mermaid was found"
+    )
 
 
 def find_node() -> str:
     """The ``node`` executable; raises :class:`MermaidUnavailable` when there is none."""
     node = shutil.which("node")
     if node is None:
+        remedy = "install Node.js 20 or later"
         raise MermaidUnavailable(
-            "node (Node.js 20 or later) is not on PATH; install it, then " + _HOW_TO_INSTALL
+            "node (Node.js 20 or later) is not on PATH",
+            remedy if _mermaid_found() else f"{remedy}, then {_HOW_TO_INSTALL}",
         )
     return node
 
 
 def parser_id() -> str:
-    """What a parse result is a function of besides the diagram's text: the versions of
-    the ``mermaid`` and ``jsdom`` packages and the checker script's digest.
+    """:meth:`MermaidInstall.parser_id` of the mermaid found, read without starting node;
+    raises :class:`MermaidUnavailable` when there is none."""
+    return find_mermaid().parser_id()
 
-    Read from the packages' files without starting node; raises
-    :class:`MermaidUnavailable` when the mermaid package is not found.
-    """
-    node_modules = find_node_modules()
-    versions = [f"{name} {_package_version(node_modules, name)}" for name in ("mermaid", "jsdom")]
-    script = hashlib.sha256(CHECKER_SCRIPT.read_bytes()).hexdigest()[:16]
-    return "; ".join([*versions, f"check_mermaid.mjs {script}"])
+
+def _mermaid_found() -> bool:
+    try:
+        find_mermaid()
+    except MermaidUnavailable:
+        return False
+    return True
+
+
+def _bundle_versions(folder: Path) -> dict[str, str]:
+    try:
+        versions = json.loads((folder / "versions.json").read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in versions.items()} if isinstance(versions, dict) else {}
 
 
 def _package_version(node_modules: Path, name: str) -> str:
@@ -103,10 +183,10 @@ def _package_version(node_modules: Path, name: str) -> str:
 
 
 def mermaid_available() -> bool:
-    """Whether diagrams can be checked here (node on PATH and the mermaid package found)."""
+    """Whether diagrams can be checked here (node on PATH and a mermaid found)."""
     try:
         find_node()
-        find_node_modules()
+        find_mermaid()
     except MermaidUnavailable:
         return False
     return True
@@ -120,15 +200,15 @@ class MermaidChecker:
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         node = find_node()
-        node_modules = find_node_modules()
+        install = find_mermaid()
         self.timeout = timeout
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
         self._process = subprocess.Popen(
-            [node, str(CHECKER_SCRIPT), str(node_modules)],
+            [node, *install.checker],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            cwd=node_modules.parent,
+            cwd=install.folder.parent,
         )
         assert self._process.stdout is not None
         self._reader = _LineReader(self._process.stdout)
@@ -140,8 +220,8 @@ class MermaidChecker:
         if "fatal" in hello:
             self.close()
             raise MermaidUnavailable(
-                f"mermaid could not be loaded from {node_modules}: "
-                f"{str(hello['fatal']).splitlines()[0]}; " + _HOW_TO_INSTALL
+                f"mermaid could not be loaded from {install.folder}: "
+                f"{str(hello['fatal']).splitlines()[0]}"
             )
         self.version: str = str(hello.get("version", ""))
 
@@ -347,10 +427,12 @@ __all__ = [
     "NODE_MODULES_VARIABLE",
     "MermaidChecker",
     "MermaidCheckerFailed",
+    "MermaidInstall",
     "MermaidPool",
     "MermaidUnavailable",
     "check_diagrams",
     "default_processes",
+    "find_mermaid",
     "find_node_modules",
     "mermaid_available",
     "parser_id",

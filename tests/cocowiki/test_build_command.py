@@ -44,7 +44,8 @@ def test_strict_fails_on_unverified_pages(tmp_path: Path, monkeypatch: pytest.Mo
     repo = copy_fixture("python", tmp_path)
     status, out, err = _run(repo, tmp_path / "out", config=SMALL_PAGES, strict=True)
     assert status == 1
-    assert "unverified shapes: diagram 1 not checked:" in out
+    assert "unverified shapes: diagrams 1, 2 and 3 not checked: see above" in out
+    assert out.count("diagrams not checked: COCOWIKI_NODE_MODULES=") == 1  # once per build
     assert err == "cw build: 2 pages are not verified (--strict)\n"
     status, _, _ = _run(repo, tmp_path / "out", config=SMALL_PAGES)
     assert status == 0  # without --strict an unverified page is reported, not fatal

@@ -131,8 +131,10 @@ def test_without_mermaid_pages_with_diagrams_are_unverified(
     repo = copy_fixture("python", tmp_path)
     result = build_wiki(repo, tmp_path / "out", SMALL_PAGES)
     assert result.verified == 0
-    (problem, *_) = result.pages[1].problems
-    assert problem.startswith("diagram 1 not checked: ") and NODE_MODULES_VARIABLE in problem
+    (problem,) = result.pages[1].problems  # one problem for all the page's diagrams
+    assert problem.startswith("diagrams 1, 2 and 3 not checked: ")
+    reason = result.diagrams_not_checked
+    assert reason is not None and NODE_MODULES_VARIABLE in reason and problem.endswith(reason)
     manifest = manifest_of(tmp_path / "out")
     assert {page["status"] for page in manifest["pages"]} == {"unverified"}
     # once mermaid is back, the same pages are checked again and verified

@@ -40,7 +40,7 @@ from ..index import (
 )
 from ..index.store import IndexChanges, catalog_path, index_changes, read_meta
 from ..lock import OutputBusy, output_lock
-from ..mermaid import MermaidUnavailable, find_node_modules
+from ..mermaid import MermaidUnavailable, find_mermaid
 from ..mermaid_cache import DiagramCache
 from ..paths import output_dir
 from ..plan import PlanConfig
@@ -206,6 +206,8 @@ class BuildResult:
     timings: dict[str, float]
     entry_points_recomputed: bool = True
     viewer_recomputed: bool = True
+    #: Why no diagram could be checked (node or mermaid missing), said once per build.
+    diagrams_not_checked: str | None = None
 
     @property
     def verified(self) -> int:
@@ -249,6 +251,7 @@ class BuildResult:
             "verified": self.verified,
             "unverified": len(self.unverified),
             "unverified_pages": {page.id: page.problems for page in self.unverified},
+            "diagrams_not_checked": self.diagrams_not_checked,
             "components": sum(page.counts["components"] for page in self.pages),
             "citations": sum(page.citations for page in self.pages),
             "diagrams": sum(page.diagrams for page in self.pages),
@@ -354,6 +357,7 @@ def _build(
                     f"{exc}: the repository changed during the build; run `cw build` again"
                 ) from exc
             parse_problems = checks.problems()  # the answers still to come
+            unavailable = checks.unavailable
         checks.cache.keep(module.id for module in tree)
         checks.cache.save()
         timings["pages"] = time.perf_counter() - mark
@@ -402,6 +406,7 @@ def _build(
         timings=timings,
         entry_points_recomputed=entry_points_recomputed,
         viewer_recomputed=viewer_recomputed,
+        diagrams_not_checked=None if unavailable is None else str(unavailable),
     )
 
 
@@ -689,10 +694,10 @@ def _page_digest(output: Path, module_id: str) -> str:
 
 
 def _mermaid_state() -> str:
-    """Which mermaid the viewer would embed (its package's place and version file)."""
+    """Which mermaid the viewer would embed (its browser build's place, time and size)."""
     try:
-        package = find_node_modules() / "mermaid" / "package.json"
-        return f"{package}:{package.stat().st_mtime_ns}:{package.stat().st_size}"
+        browser = find_mermaid().browser_bundle
+        return f"{browser}:{browser.stat().st_mtime_ns}:{browser.stat().st_size}"
     except (MermaidUnavailable, OSError) as exc:
         return f"unavailable: {exc}"
 

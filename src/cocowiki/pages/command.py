@@ -80,8 +80,12 @@ def format_summary(result: BuildResult) -> str:
         f"{summary['components']} components, {summary['citations']} citations, "
         f"{summary['diagrams']} diagrams",
     ]
+    once = result.diagrams_not_checked
+    if once:
+        lines.append(f"diagrams not checked: {once}")
     for page in result.unverified:
-        lines.append(f"  unverified {page.id}: {'; '.join(page.problems[:3])}")
+        problems = [p.replace(once, "see above") if once else p for p in page.problems[:3]]
+        lines.append(f"  unverified {page.id}: {'; '.join(problems)}")
     viewer = {True: "written", False: "unchanged", None: "not written"}[result.viewer_written]
     if result.viewer_problem:
         viewer += f" ({result.viewer_problem})"

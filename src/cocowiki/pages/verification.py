@@ -68,14 +68,26 @@ def problem_messages(
     texts: Sequence[str], answers: Mapping[str, str | None], unchecked: Mapping[str, str]
 ) -> list[str]:
     """The problems of a page's diagrams (numbered from 1 in reading order), from the
-    parser's ``answers`` and the reasons some could not be checked."""
+    parser's ``answers`` and the reasons some could not be checked: one problem for each
+    diagram that does not parse, one for all those that could not be checked for the
+    same reason."""
     problems: list[str] = []
+    reasons: dict[str, list[int]] = {}
     for n, text in enumerate(texts, start=1):
         if text in unchecked:
-            problems.append(f"diagram {n} not checked: {unchecked[text]}")
+            reasons.setdefault(unchecked[text], []).append(n)
         elif (error := answers[text]) is not None:
             problems.append(f"diagram {n} does not parse: {' '.join(error.split())[:300]}")
+    for reason, numbers in reasons.items():
+        problems.append(f"{_diagrams_named(numbers)} not checked: {reason}")
     return problems
+
+
+def _diagrams_named(numbers: Sequence[int]) -> str:
+    """``diagram 2``, ``diagrams 1 and 3``, ``diagrams 1, 2 and 3``."""
+    if len(numbers) == 1:
+        return f"diagram {numbers[0]}"
+    return f"diagrams {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
 
 
 class PageDiagramChecks:
@@ -95,6 +107,9 @@ class PageDiagramChecks:
         self.cache = cache
         #: Diagrams sent to the parser (the others' answers came from the cache).
         self.parsed = 0
+        #: Why no diagram could be parsed in this build (node or mermaid missing), once
+        #: :meth:`problems` has found it; the build says it once, not once per diagram.
+        self.unavailable: MermaidUnavailable | None = None
         self._checker = checker
         self._pool: MermaidPool | None = None
         self._serial: ThreadPoolExecutor | None = None
@@ -123,7 +138,10 @@ class PageDiagramChecks:
                 future, position = self._pending[text]
                 try:
                     answers[text] = future.result()[position]
-                except (MermaidUnavailable, MermaidCheckerFailed) as exc:
+                except MermaidUnavailable as exc:
+                    self.unavailable = self.unavailable or exc
+                    unchecked[text] = str(exc)
+                except MermaidCheckerFailed as exc:
                     unchecked[text] = str(exc)
             self.cache.record(page, answers)
             found[page] = problem_messages(texts, answers, unchecked)

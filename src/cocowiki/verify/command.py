@@ -73,8 +73,11 @@ def run_verify_command(
 
 
 def format_report(report: VerifyReport) -> str:
-    """Each failure on a line, then what was checked and the verdict."""
-    lines = [str(failure) for failure in report.failures]
+    """Why diagrams could not be checked (once), each failure on a line, then what was
+    checked and the verdict."""
+    reason = report.diagrams_not_checked
+    lines = [f"diagrams not checked: {reason}"] if reason else []
+    lines += [str(failure) for failure in report.failures]
     counts = ", ".join(
         f"{tally.checked} {noun}" + (f" ({len(tally.failures)} failed)" if tally.failures else "")
         for noun, tally in ((_NOUNS[kind], tally) for kind, tally in report.checks.items())

@@ -6,8 +6,9 @@ mermaid and jsdom and the checker script), has its answer in the output's cache
 way, so it is not parsed again. Every other diagram is parsed, spread over one node
 process per core (:class:`~cocowiki.mermaid.MermaidPool`): starting node and loading
 mermaid costs about a second, a diagram tens of milliseconds (a class diagram the most).
-Where node or mermaid is missing, each diagram without an answer fails as "not
-checked", with the reason and what to install: a diagram nobody parsed is not verified.
+Where node or mermaid is missing, each page with diagrams that have no answer fails once
+as "not checked", and the report says why (and what to install) once, in
+:attr:`~.failures.Tally.not_checked`: a diagram nobody parsed is not verified.
 """
 
 from __future__ import annotations
@@ -53,12 +54,37 @@ def check_diagrams(
         answers = cache.known(texts) if cache is not None else {}
         new = [text for text in texts if text not in answers]
         unchecked: dict[str, str] = {}
+        unavailable: MermaidUnavailable | None = None
         try:
             answers.update(zip(new, checker(new) if new else [], strict=True))
-        except (MermaidUnavailable, MermaidCheckerFailed) as exc:
+        except MermaidUnavailable as exc:
+            unavailable = exc
+        except MermaidCheckerFailed as exc:
             unchecked = dict.fromkeys(new, f"not checked: {exc}")
         report(len(every), len(every))
+    if unavailable is not None:
+        return _unavailable(every, answers, unavailable)
     return _tally(every, [_message(block.text, answers, unchecked) for _, _, block in every])
+
+
+def _unavailable(
+    blocks: Sequence[PageBlock], answers: dict[str, str | None], error: MermaidUnavailable
+) -> Tally:
+    """The diagrams with answers (from the cache) as usual; the others, one failure per
+    page, with the reason once in the tally."""
+    known = [block for block in blocks if block[2].text in answers]
+    tally = _tally(known, [_message(block.text, answers, {}) for _, _, block in known])
+    tally.checked = len(blocks)
+    tally.not_checked = str(error)
+    pages: dict[tuple[str, str], list[str]] = {}
+    for page, path, block in blocks:
+        if block.text not in answers:
+            pages.setdefault((page, path), []).append(f"{block.start}-{block.end}")
+    for (page, path), lines in pages.items():
+        noun = "diagram" if len(lines) == 1 else f"{len(lines)} diagrams"
+        where = f"{path}:{', '.join(lines)}"
+        tally.failures.append(Failure(page, "diagram", f"{noun} not checked (see above)", where))
+    return tally
 
 
 def _message(text: str, answers: dict[str, str | None], unchecked: dict[str, str]) -> str | None:

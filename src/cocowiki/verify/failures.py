@@ -41,7 +41,10 @@ class Tally:
 
     checked: int = 0
     failures: list[Failure] = field(default_factory=list)
+    #: Why nothing could be checked here (node or mermaid missing), said once per run.
+    not_checked: str | None = None
 
     def add(self, other: Tally) -> None:
         self.checked += other.checked
         self.failures.extend(other.failures)
+        self.not_checked = self.not_checked or other.not_checked

@@ -54,6 +54,12 @@ class VerifyReport:
         return not any(tally.failures for tally in self.checks.values())
 
     @property
+    def diagrams_not_checked(self) -> str | None:
+        """Why no diagram could be parsed (node or mermaid missing), else None."""
+        diagrams = self.checks.get("diagram")
+        return None if diagrams is None else diagrams.not_checked
+
+    @property
     def failed_pages(self) -> list[str]:
         return sorted({failure.page for failure in self.failures})
 
@@ -71,6 +77,7 @@ class VerifyReport:
                 for kind, tally in self.checks.items()
             },
             "failures": [failure.as_json() for failure in self.failures],
+            "diagrams_not_checked": self.diagrams_not_checked,
             "timings": {stage: round(s, 4) for stage, s in sorted(self.timings.items())},
         }
 

@@ -20,14 +20,13 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..mermaid import MermaidUnavailable, find_node_modules
+from ..mermaid import MermaidUnavailable, find_mermaid
 from .manifest import read_manifest
 from .pieces import Assembly, Piece, PieceStore
 from .site import site_title, write_data
 from .sources import FileContent, KnownFiles
 
 INDEX_NAME = "index.html"
-MERMAID_BUNDLE = Path("mermaid") / "dist" / "mermaid.min.js"
 ASSETS = Path(__file__).parent / "assets"
 
 _SCRIPT_HAZARD = re.compile(r"<(?=/script|!--)", re.IGNORECASE)
@@ -50,17 +49,18 @@ class MermaidBundle:
 
 
 def load_mermaid_bundle(known: KnownFiles | None = None) -> MermaidBundle:
-    """``mermaid.min.js`` from the project's node_modules, or the reason it is missing.
+    """``mermaid.min.js`` of the mermaid found (:func:`~cocowiki.mermaid.find_mermaid`: the
+    package's bundle or a node_modules folder), or the reason it is missing.
 
     Its digest comes from ``known`` when that remembers the file (3 MB that need not be
     read when the viewer already holds them)."""
     try:
-        path = os.path.realpath(find_node_modules() / MERMAID_BUNDLE)
+        path = os.path.realpath(find_mermaid().browser_bundle)
         return MermaidBundle(path, (known or KnownFiles()).content(path, os.stat(path)))
     except MermaidUnavailable as error:
         reason = str(error)
     except OSError as error:
-        reason = f"mermaid's browser bundle cannot be read ({error}); run `npm ci` again"
+        reason = f"mermaid's browser build cannot be read ({error}); install cocowiki again"
     return MermaidBundle(
         None,
         message="Diagrams are shown as Mermaid source because this viewer was built without "
