@@ -17,15 +17,17 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 @dataclass(frozen=True, slots=True)
 class Fence:
     """A fenced block: its opening and closing line indexes (0-based; ``end`` is the
-    closing fence, or the last line when the fence is never closed) and info string."""
+    closing fence, or the last line when the fence is never ``closed``) and info string."""
 
     start: int
     end: int
     info: str
+    closed: bool = True
 
     def body(self, lines: list[str]) -> str:
         """The text between the fences."""
-        return "\n".join(lines[self.start + 1 : self.end]) + "\n"
+        last = self.end if self.closed else self.end + 1
+        return "\n".join(lines[self.start + 1 : last]) + "\n"
 
     @property
     def language(self) -> str:
@@ -44,10 +46,12 @@ def fences(lines: list[str]) -> list[Fence]:
             continue
         marker = opening.group(1)
         closing = re.compile(rf"^ {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}\s*$")
-        end = next(
-            (n for n in range(index + 1, len(lines)) if closing.match(lines[n])), len(lines) - 1
-        )
-        found.append(Fence(index, end, opening.group(2).strip()))
+        end = next((n for n in range(index + 1, len(lines)) if closing.match(lines[n])), None)
+        info = opening.group(2).strip()
+        if end is None:
+            found.append(Fence(index, len(lines) - 1, info, closed=False))
+            break
+        found.append(Fence(index, end, info))
         index = end + 1
     return found
 
