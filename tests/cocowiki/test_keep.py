@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from viewer_helpers import BuiltWiki, make_wiki
+
 from cocowiki.pages.keep import NOTES_HEADING, carry_kept, kept_blocks, marker_problems
+from cocowiki.viewer import write_viewer
+from cocowiki.viewer.kept import LABEL
 
 PUBLISHED = """# Kernel
 
@@ -121,3 +132,63 @@ def test_unbalanced_nested_and_misspelt_markers_are_reported_by_line() -> None:
     assert "never closed" in problems[3].message
     # only the well-formed block is kept: the nested marker does not open a second one
     assert [b.line for b in kept_blocks(page)] == [2]
+
+
+# the viewer -------------------------------------------------------------------------------
+
+
+def kept_wiki(root: Path) -> BuiltWiki:
+    """The viewer tests' wiki with a kept block (and a broken marker) on an unverified page."""
+    built = make_wiki(root)
+    page = built.output / "pages" / "shapes_circle.md"
+    page.write_text(
+        page.read_text()
+        + "\n<!-- cw:keep -->\nCircles are **never** squashed: see"
+        + " [shapes/circle.py:9-20](../../repo/shapes/circle.py#L9-L20).\n<!-- cw:end -->\n"
+        + "\n<!-- cw:end -->\n"
+    )
+    write_viewer(built.output, built.repo)
+    return built
+
+
+def test_the_viewer_boxes_a_kept_block_under_a_label_and_leaves_broken_markers_as_text(
+    tmp_path: Path,
+) -> None:
+    built = kept_wiki(tmp_path)
+    html = built.index.read_text()
+    data = json.loads(re.search(r'id="wiki-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    page = {p["id"]: p for p in data["pages"]}["shapes_circle"]
+    box = page["html"].split('<div class="kept"', 1)[1].split("</div>", 1)[0]
+    assert '<p class="kept-label"' in box and LABEL in box
+    assert "<strong>never</strong> squashed" in box
+    assert 'class="citation"' in box  # the kept block's citation is a citation still
+    assert page["html"].count("cw:keep") == 0
+    assert page["html"].count("&lt;!-- cw:end --&gt;") == 1  # the stray marker stays text
+    assert f"{LABEL}: Circles are never squashed" in page["text"]
+    assert page["status"] == "unverified" and page["problems"]
+
+
+def test_in_the_browser_the_label_shows_and_an_unverified_page_says_why_at_the_top(
+    tmp_path: Path,
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    built = kept_wiki(tmp_path)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=flags, env=env)
+        page = browser.new_page()
+        page.goto(built.index.as_uri() + "#/page/shapes_circle")
+        page.wait_for_selector("main[data-state=ready]")
+        label = page.locator("article .kept .kept-label")
+        assert label.is_visible() and label.inner_text() == LABEL
+        border = page.locator("article .kept").evaluate("e => getComputedStyle(e).borderLeftWidth")
+        assert border == "4px"
+        # the notice comes before the article and names the reason
+        order = page.locator("main > *").evaluate_all("nodes => nodes.map(n => n.className)")
+        assert order.index("problems") < order.index("article")
+        assert "past the end of the file" in page.locator(".problems").inner_text()
+        browser.close()
