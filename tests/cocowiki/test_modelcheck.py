@@ -84,15 +84,17 @@ def test_citations_that_do_not_resolve_are_reported_with_the_reason(
 ) -> None:
     page = "\n".join(
         [
-            "# Kernel",
+            "# Kernel (`src/kernel.py:90`)",
             "",
             "Tasks run here (`src/missing.py:1-2`), there (`src/kernel.py:7-80`),",
             "and nowhere (`../secret.py:1`, `src/kernel.py:5-3`).",
         ]
     )
     problems = check(page, repo, checker)
-    assert [(p.kind, p.line) for p in problems] == [("citation", 3)] * 2 + [("citation", 4)] * 2
-    messages = [p.message for p in problems]
+    assert [(p.kind, p.line) for p in problems] == [("citation", 1)] + [("citation", 3)] * 2 + [
+        ("citation", 4)
+    ] * 2
+    messages = [p.message for p in problems][1:]
     assert messages[0] == "`src/missing.py:1-2`: no such file"
     assert messages[1] == "`src/kernel.py:7-80`: the file has 8 lines"
     assert messages[2] == "`../secret.py:1`: not a path inside the repository"

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from ..mermaid import MermaidCheckerFailed, MermaidUnavailable
 from .keep import heading_text, kept_blocks, marker_problems
 from .mdlines import code_lines, fences
-from .modelcites import MARK, CitationMark, citation_fault, line_citations
+from .modelcites import MARK, CitationMark, citation_fault, line_citations, page_citations
 from .pageproblem import PageProblem
 from .sources import SourceReader
 from .verification import DiagramChecker
@@ -125,19 +125,17 @@ def _bullet(problem: PageProblem) -> str:
 
 
 def _citation_problems(lines: list[str], reader: SourceReader) -> list[PageProblem]:
-    problems: list[PageProblem] = []
+    """Citations that do not resolve (wherever they are outside code, headings included),
+    blocks of prose that cite nothing, and identifiers their citations do not contain."""
+    problems = [
+        PageProblem("citation", f"`{span.written}`: {fault}", span.line)
+        for mark in page_citations("\n".join(lines))
+        for span in mark.spans
+        if (fault := citation_fault(reader, span)) is not None
+    ]
     for block in _blocks(lines):
-        marks = [
-            m for n, line in enumerate(block.lines) for m in line_citations(line, block.first + n)
-        ]
-        for mark in marks:
-            for span in mark.spans:
-                fault = citation_fault(reader, span)
-                if fault is not None:
-                    problems.append(
-                        PageProblem("citation", f"`{span.written}`: {fault}", span.line)
-                    )
-        if not marks and not block.kept and _needs_citation(block):
+        cites = any(True for line in block.lines for _ in line_citations(line, 0))
+        if not cites and not block.kept and _needs_citation(block):
             problems.append(
                 PageProblem(
                     "citation",
