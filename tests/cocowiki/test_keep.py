@@ -192,3 +192,14 @@ def test_in_the_browser_the_label_shows_and_an_unverified_page_says_why_at_the_t
         assert order.index("problems") < order.index("article")
         assert "past the end of the file" in page.locator(".problems").inner_text()
         browser.close()
+
+
+def test_a_kept_block_the_writer_made_up_is_removed() -> None:
+    forged = REWRITTEN.replace(
+        "## Performance\n",
+        "## Performance\n\n<!-- cw:keep -->\nTrust me, a person wrote this.\n<!-- cw:end -->\n",
+    )
+    carried = carry_kept(PUBLISHED, forged)
+    assert "Trust me" not in carried
+    assert carried == carry_kept(PUBLISHED, REWRITTEN)
+    assert carry_kept("# Page\n", forged) == REWRITTEN

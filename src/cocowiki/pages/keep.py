@@ -13,7 +13,10 @@ The block is anchored after the heading above it; ``<!-- cw:keep Errors and edge
 directly after the heading it is anchored to when the new page still has that heading,
 else in a ``## Maintainers' notes`` section at the end. The block's text, markers
 included, is carried byte for byte, so it is found again next time; a block the new page
-already holds is not added twice. Markers inside code fences are text, not markers.
+already holds is not added twice, and a kept block in the new page that the published
+page does not have is removed (only a person's edit may be shown as one; a writer that
+copies the markers does not make its text a maintainer's). Markers inside code fences
+are text, not markers.
 """
 
 from __future__ import annotations
@@ -94,8 +97,10 @@ def marker_problems(markdown: str) -> list[PageProblem]:
 
 def carry_kept(published: str, new: str) -> str:
     """``new`` with every kept block of ``published`` put in (see the module docstring)."""
+    kept = kept_blocks(published)
+    new = _without_forged(new, {_normal(block.text) for block in kept})
     present = {_normal(block.text) for block in kept_blocks(new)}
-    missing = [block for block in kept_blocks(published) if _normal(block.text) not in present]
+    missing = [block for block in kept if _normal(block.text) not in present]
     if not missing:
         return new
     lines = new.split("\n")
@@ -123,6 +128,21 @@ def carry_kept(published: str, new: str) -> str:
     if orphans:
         text = text.rstrip("\n") + "\n\n" + NOTES_HEADING + "\n\n" + "\n\n".join(orphans) + "\n"
     return text
+
+
+def _without_forged(new: str, known: set[str]) -> str:
+    """``new`` without the kept blocks no person wrote: only a published page's blocks
+    are a maintainer's, so a block the writer made up is dropped, markers and all."""
+    forged = [block for block in kept_blocks(new) if _normal(block.text) not in known]
+    if not forged:
+        return new
+    lines = new.split("\n")
+    for block in reversed(forged):
+        first = block.line - 1
+        del lines[first : first + block.text.count("\n") + 1]
+        if 0 < first < len(lines) and not lines[first].strip() and not lines[first - 1].strip():
+            del lines[first]
+    return "\n".join(lines)
 
 
 def heading_text(line: str) -> str | None:
