@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 from build_helpers import checker_fixture, needs_mermaid
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cocowiki.mermaid import MermaidChecker
+from cocowiki.pages.diagrams import ClassDiagram, Flowchart
 from cocowiki.pages.mermaid_repair import MERMAID_TRAPS, repair_mermaid
 
 pytestmark = needs_mermaid
@@ -81,3 +84,49 @@ def test_repairs_keep_what_the_diagram_shows() -> None:
 def test_the_prompt_names_every_trap() -> None:
     for words in ("subgraph ids", "[brackets]", "`::`", "`;`", "class List~T~", "#lt;"):
         assert words in MERMAID_TRAPS
+
+
+HOSTILE = ["List<T>", "src--core", "Kernel::run", "run [main]", "open(); read()", 'say "hi"']
+
+
+def test_the_deterministic_pages_diagrams_need_no_repair(checker: MermaidChecker) -> None:
+    flow = Flowchart("TD")
+    classes = ClassDiagram()
+    for n, name in enumerate(HOSTILE):
+        flow.group(f"g{n}", name)
+        flow.node(name, name, group=f"g{n}")
+        classes.type(name, name, "interface")
+        classes.member(name, name, method=True)
+    flow.edge(HOSTILE[0], HOSTILE[1], HOSTILE[2])
+    classes.inherits(HOSTILE[0], HOSTILE[1])
+    texts = [flow.render(), classes.render()]
+    assert checker.check(texts) == [None, None]
+    assert [repair_mermaid(text) for text in texts] == texts
+
+
+FRAGMENTS = [
+    "flowchart TD",
+    "stateDiagram-v2",
+    "sequenceDiagram",
+    "classDiagram",
+    "  subgraph a--b",
+    "  subgraph g [x [y]]",
+    '  subgraph g ["q"]',
+    "  end",
+    "  A --> B : k::v",
+    "  A->>B: a; b",
+    "  Note over A: x;y",
+    "  class L<T>",
+    "  L<T> <|-- M",
+    "  A --> V<u8>",
+    "  A[V<u8>] --> B",
+    "  a--b --> C",
+    "%% c; d::e",
+]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_repairing_twice_changes_nothing_more(lines: list[str]) -> None:
+    once = repair_mermaid("\n".join(lines) + "\n")
+    assert repair_mermaid(once) == once

@@ -106,8 +106,9 @@ def _flowchart(source: str) -> str:
             renamed[ident] = _word_id(ident)
             text = label.group("label") if label is not None else ident
             return f"{match.group('lead')}{renamed[ident]} [{_quoted(text)}]"
-        if label is not None and re.search(r"[\[\](){}<>]", label.group("label")):
-            return f"{match.group('lead')}{ident} [{_quoted(label.group('label'))}]"
+        text = label.group("label").strip() if label is not None else ""
+        if re.search(r"[\[\](){}<>]", text) and not _is_quoted(text):
+            return f"{match.group('lead')}{ident} [{_quoted(text)}]"
         return line
 
     lines = [subgraph(line) if not _comment(line) else line for line in source.split("\n")]
@@ -130,9 +131,13 @@ def _outside_quotes(line: str, pattern: re.Pattern[str], renamed: dict[str, str]
 def _quoted(label: str) -> str:
     """A subgraph or node label in double quotes (an already quoted one as it is)."""
     text = label.strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
+    if _is_quoted(text):
         return text
     return '"' + re.sub(r'["<>]', lambda m: _ENTITIES[m.group(0)], text) + '"'
+
+
+def _is_quoted(text: str) -> bool:
+    return len(text) >= 2 and text[0] == text[-1] == '"'
 
 
 def _flow_generics(line: str) -> str:
