@@ -106,6 +106,7 @@ def test_markers_in_code_are_text_and_well_formed_pages_have_no_marker_problems(
     assert kept_blocks(example) == []
     assert marker_problems(example) == []
     assert marker_problems(PUBLISHED) == []
+    assert marker_problems("<!-- cw:summary -->\nShort.\n<!-- /cw:summary -->\n") == []
     assert carry_kept(example, REWRITTEN) == REWRITTEN
 
 

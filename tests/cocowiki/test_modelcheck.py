@@ -231,3 +231,28 @@ def test_linked_citations_carry_digests_pass_the_checks_and_read_as_citations_in
         ("src/kernel.py", 7, 8),
         ("src/kernel.py", 4, 4),
     }
+
+
+def test_a_section_the_caller_exempts_needs_no_citations_but_its_citations_must_resolve(
+    repo: Path,
+) -> None:
+    page = (
+        "# Kernel\n\n## Summary\n\n<!-- cw:summary -->\nThe kernel runs tasks one at a "
+        "time for everyone.\n<!-- /cw:summary -->\n\n## Errors\n\nA task that raises stops "
+        "the whole kernel at once.\n\n## summary\n\nSee `src/gone.py:1`.\n"
+    )
+
+    def no_diagrams(texts: object) -> list[str | None]:
+        raise AssertionError("the page has no diagrams")
+
+    problems = check_model_page(
+        page,
+        reader=SourceReader(repo),
+        page_ids=PAGES,
+        diagram_checker=no_diagrams,
+        uncited_headings=["Summary"],
+    )
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [
+        (11, "this paragraph cites no source"),
+        (15, "`src/gone.py"),
+    ]

@@ -30,7 +30,9 @@ from .pageproblem import PageProblem
 NOTES_HEADING = "## Maintainers' notes"
 _OPEN = re.compile(r"^\s*<!--\s*cw:keep(?:\s+(?P<name>.*?))?\s*-->\s*$")
 _CLOSE = re.compile(r"^\s*<!--\s*cw:end\s*-->\s*$")
-_ANY_MARKER = re.compile(r"<!--\s*cw:")
+#: What may be a keep or end marker written wrong (``cw:kept``, text on the marker's
+#: line); other ``cw:`` comments (the writer's ``cw:summary``) are not this module's.
+_ANY_MARKER = re.compile(r"<!--\s*cw:\s*(?:ke|en)", re.IGNORECASE)
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
@@ -69,7 +71,8 @@ def kept_blocks(markdown: str) -> list[KeptBlock]:
 
 def marker_problems(markdown: str) -> list[PageProblem]:
     """Markers that do not pair up: a ``cw:keep`` inside an open block, a ``cw:end``
-    with no block open, a block never closed, and ``cw:`` comments of no known kind."""
+    with no block open, a block never closed, and markers written wrong (misspelt, or
+    not alone on their line)."""
     problems: list[PageProblem] = []
     opened: int | None = None
     for n, line in _outside_code(markdown.split("\n")):

@@ -12,8 +12,9 @@ citations are linked; linked ones are read the same way) and finds:
 * **prose without citations**: every paragraph, list item, block quote and table
   (a *block*) of :data:`MIN_PROSE_WORDS` words or more, not counting links, code and
   citations, cites at least one span. Exempt: headings, code and diagrams, a one-line
-  caption ending in ``:``, a list of links (few words beside the links), and the
-  maintainers' kept blocks (their citations are still checked);
+  caption ending in ``:``, a list of links (few words beside the links), the
+  maintainers' kept blocks and the sections the caller names in ``uncited_headings``
+  (their citations are still checked);
 * **diagrams**: every ``mermaid`` fence parses, by the real parser behind
   ``diagram_checker`` (the :data:`~.verification.DiagramChecker` shape); its message is
   kept with the line of the page it points at; a fence never closed is a problem too;
@@ -74,6 +75,7 @@ class _Block:
     first: int  # 0-based index of its first line
     lines: tuple[str, ...]
     kept: bool
+    heading: str  # the text of the nearest heading above it ("" before the first)
 
 
 def check_model_page(
@@ -82,11 +84,15 @@ def check_model_page(
     reader: SourceReader,
     page_ids: Collection[str],
     diagram_checker: DiagramChecker,
+    uncited_headings: Collection[str] = (),
 ) -> list[PageProblem]:
-    """Every problem of the page, by kind then line (see the module docstring)."""
+    """Every problem of the page, by kind then line (see the module docstring).
+
+    ``uncited_headings``: titles of sections whose prose need not cite (a page's
+    ``Summary`` for its parent, say); citations written there are still checked."""
     lines = markdown.split("\n")
     problems = [
-        *_citation_problems(lines, reader),
+        *_citation_problems(lines, reader, {_key(title) for title in uncited_headings}),
         *_diagram_problems(lines, diagram_checker),
         *_link_problems(lines, page_ids),
         *marker_problems(markdown),
@@ -124,7 +130,9 @@ def _bullet(problem: PageProblem) -> str:
 # citations ----------------------------------------------------------------------------------
 
 
-def _citation_problems(lines: list[str], reader: SourceReader) -> list[PageProblem]:
+def _citation_problems(
+    lines: list[str], reader: SourceReader, uncited: Collection[str]
+) -> list[PageProblem]:
     """Citations that do not resolve (wherever they are outside code, headings included),
     blocks of prose that cite nothing, and identifiers their citations do not contain."""
     problems = [
@@ -135,7 +143,8 @@ def _citation_problems(lines: list[str], reader: SourceReader) -> list[PageProbl
     ]
     for block in _blocks(lines):
         cites = any(True for line in block.lines for _ in line_citations(line, 0))
-        if not cites and not block.kept and _needs_citation(block):
+        exempt = block.kept or _key(block.heading) in uncited
+        if not cites and not exempt and _needs_citation(block):
             problems.append(
                 PageProblem(
                     "citation",
@@ -158,16 +167,19 @@ def _blocks(lines: list[str]) -> Iterator[_Block]:
         for n in range(block.text.count("\n") + 1)
     }
     current: list[int] = []
+    heading = ""
 
     def flush() -> Iterator[_Block]:
         if current:
             first = current[0]
-            yield _Block(first, tuple(lines[n] for n in current), first in kept)
+            yield _Block(first, tuple(lines[n] for n in current), first in kept, heading)
             current.clear()
 
     for n, line in enumerate(lines):
-        if n in code or not line.strip() or heading_text(line) is not None or _COMMENT.match(line):
+        title = heading_text(line) if n not in code else None
+        if n in code or not line.strip() or title is not None or _COMMENT.match(line):
             yield from flush()
+            heading = title if title is not None else heading
             continue
         table = line.lstrip().startswith("|")
         starts = _ITEM.match(line) is not None or (
@@ -177,6 +189,10 @@ def _blocks(lines: list[str]) -> Iterator[_Block]:
             yield from flush()
         current.append(n)
     yield from flush()
+
+
+def _key(title: str) -> str:
+    return " ".join(title.split()).casefold()
 
 
 def _needs_citation(block: _Block) -> bool:
