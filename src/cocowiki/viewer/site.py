@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from ..index.store import catalog_path, open_catalog
+from .kept import render_with_kept
 from .manifest import Manifest, PageEntry
 from .markdown import LinkContext, render_page
 from .pieces import Assembly, Piece, PieceStore, digest, runs, script_json
@@ -38,7 +39,7 @@ from .sources import EmbeddedSource, FileContent, Resolver, embed_sources
 
 MAX_SYMBOLS = 100_000
 SYMBOL_COLUMNS = ("name", "kind", "qualified_name", "path", "start", "end", "signature")
-RENDER_VERSION = "2"  # bump when render_page's output changes for the same input
+RENDER_VERSION = "3"  # bump when render_page's output changes for the same input
 
 #: A JSON value as it is written: literal bytes and pieces, in order.
 Parts = list[bytes | Piece]
@@ -126,7 +127,8 @@ class _Pages:
             return _missing(entry, reason)
         assert content.data is not None
         rendering, key = self._keys(entry, content)
-        rendered = render_page(content.data.decode("utf-8", "replace"), self.context)
+        text = content.data.decode("utf-8", "replace")
+        rendered = render_with_kept(text, self.context, render_page)
         cited = sorted({citation.path for citation in rendered.citations})
         data = script_json({**entry, "html": rendered.html, "text": rendered.text})
         return Piece(key, data, {"rendering": rendering, "cited": cited})
