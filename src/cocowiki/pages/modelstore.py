@@ -36,6 +36,8 @@ class Accounting:
 
     model: str
     calls: int = 0
+    #: Answers replayed from the response cache (no model called, nothing spent).
+    replayed: int = 0
     rounds: int = 0
     input_tokens: int = 0
     output_tokens: int = 0

@@ -185,11 +185,12 @@ class ModelWriter:
         )
 
     def _account(self, accounting: Accounting, completion: Completion) -> None:
-        cost = (
-            0.0
-            if completion.cached
-            else self.llm.ledger.cost_of(completion.model, completion.usage)
-        )
+        """Count a call against the page and the build's budget; an answer replayed from
+        the response cache is counted apart, and costs nothing."""
+        if completion.cached:
+            accounting.replayed += 1
+            return
+        cost = self.llm.ledger.cost_of(completion.model, completion.usage)
         accounting.calls += 1
         accounting.input_tokens += completion.usage.input_tokens
         accounting.output_tokens += completion.usage.output_tokens
