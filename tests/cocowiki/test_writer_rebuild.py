@@ -27,6 +27,7 @@ from test_writer_pack import (
     answers,
     asked,
     build_with_model,
+    guide,
     marker,
     model_config,
     serve,
@@ -269,3 +270,34 @@ def test_a_build_replays_from_the_response_cache_with_no_model(
         assert (fresh / "pages" / f"{page}.md").read_bytes() == (
             tmp_path / "out" / "pages" / f"{page}.md"
         ).read_bytes()
+
+
+def test_a_parent_is_asked_again_when_a_childs_summary_changes(
+    tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = built(tmp_path, checker, monkeypatch)
+    text = repo / "util" / "text.py"
+    text.write_text(text.read_text().replace('"-".join', '"_".join'))
+    with ScriptedServer(answers({"util": guide("util", "Clamps numbers, slugs text.")})) as server:
+        serve(server, monkeypatch)
+        build_with_model(repo, tmp_path / "out", checker)
+    assert asked(server) == ["util", "overview"]
+    assert (
+        "- [util](util.md): Clamps numbers, slugs text.\n"
+        in (server.bodies()[1]["messages"][1]["content"])
+    )
+
+
+def test_pages_asks_only_for_the_pages_named(
+    tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_shop(tmp_path)
+    output = tmp_path / "out"
+    with ScriptedServer(answers()) as server:
+        serve(server, monkeypatch)
+        result = build_with_model(
+            repo, output, checker, model_config(pages=frozenset({"util", "shop"}))
+        )
+    assert sorted(asked(server)) == ["shop", "util"]
+    assert sorted(result.summary()["model"]["pages_pending"]) == ["overview", "report"]
+    assert "not among --pages" in (output / "pages" / "report.md").read_text()
