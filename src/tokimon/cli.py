@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from . import __version__
+from .bench.cli import bench_app
 from .commands import (
     CommandOptions,
     SessionOptions,
@@ -20,12 +21,14 @@ from .commands import (
     resume_command,
     run_command,
     runs_command,
+    spending_limit,
 )
 from .console import EXIT_INTERRUPTED
 
 app = typer.Typer(
     help="tokimon: an autonomous coding agent.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(bench_app, name="bench")
 
 RepoOption = typer.Option(None, "--repo", help="The repository (default: the current directory).")
 WorkspaceOption = typer.Option(
@@ -51,6 +54,12 @@ ConfigOption = typer.Option(
 LiveOption = typer.Option(
     None, "--live/--no-live", help="Show the steps live (default: on a terminal)."
 )
+MaxCallsOption = typer.Option(
+    None, "--max-calls", min=1, help="Refuse any model call past this many (this session)."
+)
+MaxTokensOption = typer.Option(
+    None, "--max-tokens", min=1, help="Refuse a model call that would cross this many tokens."
+)
 
 
 @app.callback()
@@ -74,10 +83,19 @@ def run(
     live: bool | None = LiveOption,
     test_command: str | None = TestCommandOption,
     config: Path | None = ConfigOption,
+    max_calls: int | None = MaxCallsOption,
+    max_tokens: int | None = MaxTokensOption,
 ) -> None:
     """Plan GOAL into a workflow, run it on the repository and write a report."""
     options = SessionOptions(
-        repo, workspace, as_json, model=model, live=live, test_command=test_command, config=config
+        repo,
+        workspace,
+        as_json,
+        model=model,
+        live=live,
+        test_command=test_command,
+        config=config,
+        spending=spending_limit(max_calls, max_tokens),
     )
     raise typer.Exit(run_command(goal, options))
 
@@ -94,10 +112,19 @@ def resume(
     live: bool | None = LiveOption,
     test_command: str | None = TestCommandOption,
     config: Path | None = ConfigOption,
+    max_calls: int | None = MaxCallsOption,
+    max_tokens: int | None = MaxTokensOption,
 ) -> None:
     """Continue a run that was interrupted, without redoing the steps that succeeded."""
     options = SessionOptions(
-        repo, workspace, as_json, model=model, live=live, test_command=test_command, config=config
+        repo,
+        workspace,
+        as_json,
+        model=model,
+        live=live,
+        test_command=test_command,
+        config=config,
+        spending=spending_limit(max_calls, max_tokens),
     )
     raise typer.Exit(resume_command(run_id, options))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import tiffany
-from tiffany.models import Client, ConfigError, client
+from tiffany.models import Client, ConfigError, SpendingLimit, client
 
 from .console import (
     EXIT_FAILED,
@@ -118,6 +118,16 @@ class SessionOptions(CommandOptions):
     config: Path | None = None
     """A TOML file whose ``[tools]`` table sets up the tools (default: the workspace's
     ``config.toml`` when there is one)."""
+    spending: SpendingLimit | None = None
+    """Model calls and tokens this session may spend; a call that would cross it is refused
+    before it is made, and the step that needed it fails saying so."""
+
+
+def spending_limit(max_calls: int | None, max_tokens: int | None) -> SpendingLimit | None:
+    """The session's limit from ``--max-calls`` and ``--max-tokens`` (None: unlimited)."""
+    if max_calls is None and max_tokens is None:
+        return None
+    return SpendingLimit(max_calls=max_calls, max_tokens=max_tokens)
 
 
 def tool_config(path: Path | None, test_command: str | list[str] | None) -> ToolConfig:
@@ -193,7 +203,7 @@ def _session(command: str, prepare: Prepare, options: SessionOptions) -> int:
         tools = tool_config(config, tests)
         show = (not options.as_json and err.isatty()) if options.live is None else options.live
         view = LiveSteps(err, f"tokimon {command}") if show else None
-        model: Client = client(spec, env=env)
+        model: Client = client(spec, env=env, spending_limit=options.spending)
         manager = Manager(
             space,
             model,

@@ -248,3 +248,17 @@ def test_a_run_that_died_while_planning_plans_again_on_resume(tmp_path: Path) ->
     info = json.loads(paths.run_json.read_text())
     assert [s["kind"] for s in info["sessions"]] == ["resume"]
     assert "last = DAYS_IN_MONTH[month - 1]" in (repo / "dates.py").read_text()
+
+
+def test_max_calls_refuses_the_call_past_it_and_the_run_fails_saying_so(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path)
+    with ScriptedServer([plan(FIX_STEP), *FIXING_TURNS]) as server:
+        result = tokimon(
+            "run", GOAL, "--repo", str(repo), "--max-calls", "2", "--json", env=env_for(server)
+        )
+        assert len(server.requests) == 2  # the plan and one turn; the third was never sent
+    assert result.exit_code == 1 and json.loads(result.stdout)["status"] != "succeeded"
+    run = Workspace.locate(repo).find("latest")
+    refused = [e for e in read_trace(run.trace) if e["kind"] == "model.call.error"]
+    assert refused and {e["error_kind"] for e in refused} == {"budget"}
+    assert "limit of 2 model calls is reached" in refused[0]["error"]

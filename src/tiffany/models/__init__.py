@@ -31,6 +31,7 @@ from .protocol import ModelClient, Provider
 from .redact import Redactor, redact
 from .retry import RetryPolicy
 from .scripted import Script, ScriptedProvider, ScriptEntry
+from .spending import BudgetExceededError, SpendingLimit
 from .tools import Toolbox, ValidCall, tool_from_function, tool_from_model, validate_call
 from .types import (
     Completion,
@@ -47,6 +48,7 @@ from .types import (
 )
 
 __all__ = [
+    "BudgetExceededError",
     "CacheMissError",
     "CallRecord",
     "Client",
@@ -72,6 +74,7 @@ __all__ = [
     "ScriptEntry",
     "ScriptExhaustedError",
     "ScriptedProvider",
+    "SpendingLimit",
     "StreamEvent",
     "TextDelta",
     "ToolCall",

@@ -27,6 +27,7 @@ from .limits import Permit, RateLimiter
 from .protocol import MessagesInput, Provider
 from .redact import Redactor
 from .retry import RetryPolicy
+from .spending import BudgetExceededError, SpendingLimit
 from .types import (
     Completion,
     Done,
@@ -80,6 +81,7 @@ class Client:
         redactor: Redactor | None = None,
         tool_protocol: ToolProtocol = "auto",
         params: Mapping[str, Any] | None = None,
+        spending_limit: SpendingLimit | None = None,
     ) -> None:
         if tool_protocol not in ("auto", "native", "text"):
             raise ValueError(f"tool_protocol must be auto, native or text; got {tool_protocol!r}")
@@ -91,6 +93,7 @@ class Client:
         self.redactor = redactor or Redactor()
         self.tool_protocol: ToolProtocol = tool_protocol
         self.params: dict[str, Any] = dict(params or {})
+        self.spending_limit = spending_limit
 
     @property
     def model(self) -> str:
@@ -212,6 +215,16 @@ class Client:
                 error_kind=exc.kind,
                 retryable=exc.retryable,
             )
+        elif isinstance(exc, BudgetExceededError):
+            self._emit(
+                "model.call.error",
+                call_id,
+                attempts=attempt,
+                error=str(exc),
+                status=None,
+                error_kind="budget",
+                retryable=False,
+            )
         elif isinstance(exc, tiffany.Cancelled):
             self._emit(
                 "model.call.error",
@@ -253,6 +266,8 @@ class Client:
         return True
 
     async def _admit(self, request: Request) -> Permit | None:
+        if self.spending_limit is not None:
+            self.spending_limit.check(self.ledger, request.model, self._estimate(request))
         if self.limiter is None:
             return None
         return await self.limiter.acquire(self._estimate(request))

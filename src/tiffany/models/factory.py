@@ -54,7 +54,17 @@ CONFIG_KEYS = {
     "cwd",
     "stream_usage",
 }
-OBJECT_KEYS = {"api_key", "retry", "limiter", "ledger", "pricing", "config", "env", "redactor"}
+OBJECT_KEYS = {
+    "api_key",
+    "retry",
+    "limiter",
+    "ledger",
+    "pricing",
+    "config",
+    "env",
+    "redactor",
+    "spending_limit",
+}
 OPTION_KEYS = CONFIG_KEYS | OBJECT_KEYS
 
 
@@ -262,4 +272,5 @@ def client(spec: str, **options: Any) -> Client:
         redactor=redactor,
         tool_protocol=merged.get("tool_protocol", "auto"),
         params=merged.get("params"),
+        spending_limit=merged.get("spending_limit"),
     )

@@ -1,0 +1,5 @@
+"""``python -m tokimon``: the same as the ``tokimon`` command."""
+
+from .cli import main
+
+main()

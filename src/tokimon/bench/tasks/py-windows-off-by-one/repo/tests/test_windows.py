@@ -1,0 +1,5 @@
+from windows import windows
+
+
+def test_pairs():
+    assert windows([1, 2, 3], 2) == [[1, 2], [2, 3]]
