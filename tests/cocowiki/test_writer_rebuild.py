@@ -10,6 +10,7 @@ model's reads become footprints of the page's research.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -24,6 +25,7 @@ from test_incremental import make_shop
 from test_writer_pack import (
     KEY,
     LEAVES,
+    MODEL,
     answers,
     asked,
     build_with_model,
@@ -33,9 +35,11 @@ from test_writer_pack import (
     serve,
 )
 
+from cocowiki.config import WriterConfig
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import ResearchArtifact, run_build_command
 from cocowiki.pages.footprints import ReadFootprint
+from cocowiki.pages.writerrun import RunLimits
 from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid
@@ -119,11 +123,14 @@ def test_max_calls_stops_cleanly_and_a_rerun_continues(
         result = build_with_model(repo, output, checker, model_config(jobs=1, max_calls=2))
     first = asked(server)
     model = result.summary()["model"]
-    assert len(first) == 2 and model["stopped"] == "--max-calls 2 reached"
+    assert len(first) == 2
+    assert model["stopped"] == (
+        "the spending limit of 2 model calls is reached (2 made); raise it to go on"
+    )
     assert sorted(model["pages_pending"]) == sorted(set(ALL) - set(first))
     pending = model["pages_pending"][0]
     assert (
-        "has not written this page yet (--max-calls 2 reached)"
+        "has not written this page yet (the spending limit of 2 model calls"
         in (output / "pages" / f"{pending}.md").read_text()
     )
 
@@ -135,22 +142,31 @@ def test_max_calls_stops_cleanly_and_a_rerun_continues(
     assert "has not written" not in (output / "pages" / f"{pending}.md").read_text()
 
 
-def test_max_cost_stops_cleanly_once_the_money_is_spent(
+def test_max_cost_stops_cleanly_before_a_call_would_cross_it_and_a_rerun_continues(
     tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_shop(tmp_path)
     prices = tmp_path / "models.toml"
     prices.write_text('[pricing."page-model"]\ninput_per_mtok = 1000.0\noutput_per_mtok = 0.0\n')
     monkeypatch.setenv("TIFFANY_MODELS_CONFIG", str(prices))
+    config = dataclasses.replace(
+        model_config(jobs=1, max_cost=2.0), writer=WriterConfig(model=MODEL, output_tokens=100)
+    )
     with ScriptedServer(answers()) as server:
         serve(server, monkeypatch)
-        result = build_with_model(
-            repo, tmp_path / "out", checker, model_config(jobs=1, max_cost=0.5)
-        )
+        result = build_with_model(repo, tmp_path / "out", checker, config)
+    first = asked(server)
     model = result.summary()["model"]
-    assert len(asked(server)) == 1  # one page of ~800 tokens at $1000/Mtok spends $0.80
-    assert model["stopped"].startswith("--max-cost 0.5 USD reached")
-    assert model["pages"]["cost"] == pytest.approx(model["cost"]) and model["cost"] > 0.5
+    assert 0 < len(first) < 4  # a page costs about $1 at this price
+    assert model["stopped"].startswith("the next model call would cross the spending limit")
+    assert model["pages"]["cost"] == pytest.approx(model["cost"]) and 0 < model["cost"] <= 2.0
+    assert len(model["pages_pending"]) == 4 - len(first)
+
+    unlimited = dataclasses.replace(config, limits=RunLimits())
+    with ScriptedServer(answers()) as server:
+        serve(server, monkeypatch)
+        result = build_with_model(repo, tmp_path / "out", checker, unlimited)
+    assert sorted(asked(server)) == sorted(set(ALL) - set(first))
 
 
 _KILLED_BUILD = """

@@ -135,10 +135,9 @@ def format_model_run(result: BuildResult) -> str:
     """The model writer's line: what it asked and spent, and why it stopped early."""
     model = result.model_summary()
     pending = model["pages_pending"]
-    line = (
-        f"model {model['spec']}: {len(model['asked'])} pages asked, {model['calls']} calls, "
-        f"${model['cost']:.4f}"
-    )
+    line = f"model {model['spec']}: {len(model['asked'])} pages asked, {model['calls']} calls"
+    if model["cost"] is not None:
+        line += f", ${model['cost']:.4f}"
     if pending:
         line += f"; {len(pending)} pages pending"
     if model["stopped"]:

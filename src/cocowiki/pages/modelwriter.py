@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tiffany
-from tiffany.models import Client, Completion, Message
+from tiffany.models import BudgetExceededError, Client, Completion, Message, Totals
 
 from ..config import WriterConfig
 from ..plan.model import Module, ModuleTree
@@ -34,7 +34,7 @@ from .modelstore import Accounting, ModelRecord, ModelRecords
 from .modeltools import CodeReader
 from .sourcepack import SourcePack, build_source_pack
 from .writer import PageDraft, PageWriter, WrittenPage
-from .writerrun import BudgetSpent, CallBudget, RunLimits
+from .writerrun import RunLimits
 
 #: Tool turns a page may take before its answer; a model still reading after that is
 #: told to write the page now.
@@ -90,7 +90,8 @@ class ModelWriter:
         self.settings = settings
         self.records = records
         self.limits = limits
-        self.budget = CallBudget(limits)
+        #: Why the build stopped asking (the spending limit's message), if it did.
+        self.stopped: str | None = None
         self.review = review
         self.system = contract_system()
         self.jobs = tiffany.Semaphore(limits.jobs)
@@ -132,11 +133,14 @@ class ModelWriter:
         if record is None:
             if not self.limits.selects(module_id):
                 return self._pending(draft, "not among --pages")
+            if self.stopped is not None:
+                return self._pending(draft, self.stopped)
             try:
                 async with self.jobs:
                     record = await self._ask(draft, key)
-            except BudgetSpent as exc:
-                return self._pending(draft, str(exc))
+            except BudgetExceededError as exc:
+                self.stopped = str(exc)
+                return self._pending(draft, self.stopped)
         self.summaries[module_id] = record.summary
         return published(draft, record)
 
@@ -160,7 +164,6 @@ class ModelWriter:
         messages = [Message.system(self.system), Message.user(draft.pack.text)]
         tool_turns = 0
         while True:
-            self.budget.check()
             offered = tools.specs if tool_turns < MAX_TOOL_TURNS else ()
             completion = await self.llm.complete(
                 messages, tools=offered or None, max_tokens=self.settings.output_tokens
@@ -195,7 +198,6 @@ class ModelWriter:
         accounting.input_tokens += completion.usage.input_tokens
         accounting.output_tokens += completion.usage.output_tokens
         accounting.add_cost(cost)
-        self.budget.record(cost)
 
 
 def published(draft: PageDraft, record: ModelRecord) -> WrittenPage:
@@ -259,11 +261,14 @@ def writer_run(writer: PageWriter, tree: ModuleTree) -> dict[str, Any] | None:
     if not isinstance(writer, ModelWriter):
         return None
     writer.records.keep_only({module.id for module in tree})
-    budget = writer.budget
+    spent = Totals()
+    for call in writer.llm.ledger.records:
+        if not call.cached:
+            spent.add(call)
     return {
         "spec": writer.spec,
         "asked": writer.asked,
-        "calls": budget.calls,
-        "cost": round(budget.cost, 6),
-        "stopped": budget.spent,
+        "calls": spent.calls,
+        "cost": None if spent.cost is None else round(spent.cost, 6),
+        "stopped": writer.stopped,
     }

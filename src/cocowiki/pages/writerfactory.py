@@ -29,7 +29,11 @@ def make_writer(settings: WriterConfig, limits: RunLimits, output: Path) -> Page
     if not settings.uses_model:
         return DeterministicWriter()
     try:
-        llm = client(settings.model, cache=output / RESPONSES_DIR)
+        llm = client(
+            settings.model,
+            cache=output / RESPONSES_DIR,
+            spending_limit=limits.spending_limit(),
+        )
     except ModelConfigError as exc:
         raise WriterError(f"--model {settings.model}: {exc}") from exc
     return ModelWriter(llm, settings.model, settings, ModelRecords(output), limits, publish_as_is)
