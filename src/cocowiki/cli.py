@@ -20,7 +20,7 @@ from .config import ConfigError, WikiConfig, init_config, load_config
 from .console import report_error
 from .index.command import run_index_command
 from .pages.builder import BuildConfig
-from .pages.command import run_build_command
+from .pages.command import build_config, run_build_command
 from .pages.explain import run_explain_dirty_command
 from .paths import output_dir
 from .plan.command import run_plan_command
@@ -115,17 +115,43 @@ def build(
         min=0,
         help="Seconds to wait for another build of the same output (default: exit at once).",
     ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="Write pages with this model (provider:model, as tiffany.models takes it; "
+        "default: [writer] model). Keys come from the environment only.",
+    ),
+    pages: str | None = typer.Option(
+        None, "--pages", help="Ask the model only for these page ids (comma-separated)."
+    ),
+    jobs: int = typer.Option(4, "--jobs", help="Pages written by the model at once."),
+    max_calls: int | None = typer.Option(
+        None, "--max-calls", help="Stop asking the model after this many calls."
+    ),
+    max_cost: float | None = typer.Option(
+        None, "--max-cost", help="Stop asking the model once this many USD are spent."
+    ),
+    estimate: bool = typer.Option(
+        False, "--estimate", help="Print pages, calls, tokens and cost; call no model."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Build the wiki: index and plan (whatever is stale), then every page and the viewer."""
     config = _config("build", output_dir(repo, output), as_json)
+    try:
+        settings = build_config(
+            config, model=model, pages=pages, jobs=jobs, max_calls=max_calls, max_cost=max_cost
+        )
+    except ConfigError as exc:
+        raise _fail("build", str(exc), as_json) from None
     status = run_build_command(
         repo,
         output,
         as_json=as_json,
         strict=strict,
         wait=wait,
-        config=BuildConfig(index=config.index, plan=config.plan),
+        config=settings,
+        estimate=estimate,
     )
     raise typer.Exit(status)
 

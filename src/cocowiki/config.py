@@ -36,16 +36,34 @@ class ConfigError(Exception):
 @dataclass(frozen=True, slots=True)
 class WriterConfig:
     """Who writes the pages: ``deterministic`` (templates over the index, no model) or
-    ``model`` (a language model through ``tiffany.models``, given as ``provider:model``)."""
+    ``model`` (a language model through ``tiffany.models``, given as ``provider:model``).
+    With ``kind`` unset, setting ``model`` chooses the model writer.
 
-    kind: str = "deterministic"
+    ``pack_tokens`` bounds a page's source pack (the default leaves room for the answer
+    in a 128k-token context); ``repair_rounds`` is how many times a page that fails its
+    checks goes back to the model; ``output_tokens`` caps each answer.
+    """
+
+    kind: str = ""
     model: str = ""
+    pack_tokens: int = 96_000
+    repair_rounds: int = 2
+    output_tokens: int = 8_000
 
     def __post_init__(self) -> None:
-        if self.kind not in ("deterministic", "model"):
+        if self.kind not in ("", "deterministic", "model"):
             raise ValueError(f"kind must be 'deterministic' or 'model', not {self.kind!r}")
         if self.kind == "model" and not self.model:
             raise ValueError("kind = 'model' needs model = 'provider:model'")
+        for name in ("pack_tokens", "output_tokens"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.repair_rounds < 0:
+            raise ValueError("repair_rounds must be 0 or more")
+
+    @property
+    def uses_model(self) -> bool:
+        return self.kind == "model" or (self.kind == "" and bool(self.model))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +110,14 @@ TEMPLATE = """\
 
 [writer]
 # "deterministic" writes every page from the index with no language model.
-# "model" asks a model (through tiffany.models) and cites the same evidence.
+# "model" asks a model (through tiffany.models) for a module guide, checked and cited
+# (docs/cocowiki/writer.md). Setting `model` alone chooses it; keys come only from the
+# environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...), never from this file.
 # kind = "deterministic"
 # model = "openai:gpt-4o-mini"
+# pack_tokens = 96000      # source shown per page; the default fits a 128k context
+# repair_rounds = 2        # times a page failing its checks goes back to the model
+# output_tokens = 8000     # cap on each answer
 """
 
 

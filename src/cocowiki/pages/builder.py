@@ -31,6 +31,7 @@ from typing import Any
 
 import tiffany
 
+from ..config import WriterConfig
 from ..index import (
     IndexConfig,
     IndexingError,
@@ -77,8 +78,9 @@ from .graph import (
     tree_digest,
 )
 from .manifest import build_manifest, manifest_path, read_manifest, without_timings, write_manifest
+from .modelwriter import model_reads, writer_run
 from .notebook import build_notebook
-from .page import page_sections, render_page
+from .page import page_sections
 from .research import research_module
 from .sources import SourceError, SourceReader
 from .store import (
@@ -93,6 +95,9 @@ from .store import (
     remove_leftovers,
 )
 from .verification import DiagramChecker, PageDiagramChecks, evidence_problems, page_diagrams
+from .writer import PageWriter, WrittenPage
+from .writerfactory import WriterError, make_writer
+from .writerrun import RunLimits
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +124,13 @@ class BuildBusy(BuildError):
 
 @dataclass(frozen=True, slots=True)
 class BuildConfig:
-    """Settings of a build: how to index and how to cut the module tree into pages."""
+    """Settings of a build: how to index, how to cut the module tree into pages, who
+    writes them (``writer``), and the limits of this run of the model writer."""
 
     index: IndexConfig = field(default_factory=IndexConfig)
     plan: PlanConfig = field(default_factory=PlanConfig)
+    writer: WriterConfig = field(default_factory=WriterConfig)
+    limits: RunLimits = field(default_factory=RunLimits)
 
 
 @dataclass(slots=True)
@@ -144,6 +152,10 @@ class PageReport:
     recomputed: bool = True
     sections: list[PageSectionArtifact] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: A model page's accounting (model, calls, rounds, tokens, cost, verification).
+    writer: dict[str, Any] | None = None
+    #: Why the model did not write this page in this build (it is asked next build).
+    pending: str | None = None
 
     @property
     def status(self) -> str:
@@ -168,11 +180,14 @@ class PageReport:
             "counts": self.counts,
             "status": self.status,
             "problems": self.problems,
+            **({"writer": self.writer} if self.writer is not None else {}),
+            **({"pending": self.pending} if self.pending is not None else {}),
         }
 
     def record(self) -> dict[str, Any]:
         """What the build graph keeps of the page, to report it without building it."""
-        return {"files": self.files, "counts": self.counts, "cited": self.cited}
+        record = {"files": self.files, "counts": self.counts, "cited": self.cited}
+        return record | ({"writer": self.writer} if self.writer is not None else {})
 
     @classmethod
     def reused(cls, module: Module, record: Mapping[str, Any]) -> PageReport:
@@ -186,6 +201,7 @@ class PageReport:
             cited=record["cited"],
             written=False,
             recomputed=False,
+            writer=record.get("writer"),
         )
 
 
@@ -208,6 +224,9 @@ class BuildResult:
     viewer_recomputed: bool = True
     #: Why no diagram could be checked (node or mermaid missing), said once per build.
     diagrams_not_checked: str | None = None
+    #: The model writer's run: pages asked, calls made and their cost in this build,
+    #: and why it stopped early (``--max-calls``/``--max-cost``); None without a model.
+    model_run: dict[str, Any] | None = None
 
     @property
     def verified(self) -> int:
@@ -259,6 +278,26 @@ class BuildResult:
             "viewer_written": self.viewer_written,
             "viewer_problem": self.viewer_problem,
             "timings": {stage: round(s, 4) for stage, s in sorted(self.timings.items())},
+            **({"model": self.model_summary()} if self.model_run is not None else {}),
+        }
+
+    def model_summary(self) -> dict[str, Any]:
+        """The model writer's totals: this build's calls, and the recorded cost of every
+        page as it stands (``--json`` key ``model``)."""
+        entries = [page.writer for page in self.pages if page.writer is not None]
+        costs = [entry["cost"] for entry in entries]
+        return {
+            **(self.model_run or {}),
+            "pages_pending": sorted(page.id for page in self.pages if page.pending),
+            "pages": {
+                "written": len(entries),
+                "calls": sum(entry["calls"] for entry in entries),
+                "rounds": sum(entry["rounds"] for entry in entries),
+                "input_tokens": sum(entry["input_tokens"] for entry in entries),
+                "output_tokens": sum(entry["output_tokens"] for entry in entries),
+                "cost": None if None in costs else round(sum(costs), 6),
+                "unverified": sum(1 for e in entries if e["verification"] != "verified"),
+            },
         }
 
 
@@ -345,12 +384,26 @@ def _build(
         }
         facts = RepositoryFacts.build(repo, output, index, tree)
         inputs = Inputs(facts, state["tool"], state["index"], *_stability(graph, state, catalog))
+        try:
+            writer = make_writer(config.writer, config.limits, output)
+        except WriterError as exc:
+            raise BuildError(str(exc)) from exc
+        inputs.writer = writer.identity
         track(facts, inputs)
         entry_points, entry_points_recomputed = _entry_points(facts, inputs, graph)
         with PageDiagramChecks(DiagramCache.load(output), diagram_checker) as checks:
             try:
                 pages = tiffany.run(
-                    _build_pages, tree, facts, inputs, graph, store, report, checks, entry_points
+                    _build_pages,
+                    tree,
+                    facts,
+                    inputs,
+                    graph,
+                    store,
+                    report,
+                    checks,
+                    entry_points,
+                    writer,
                 )
             except SourceError as exc:
                 raise BuildError(
@@ -368,8 +421,13 @@ def _build(
         reader = SourceReader(repo)
         for page in recomputed:
             evidence = evidence_problems(reader, page.sections, tree.modules)
-            page.problems = parse_problems.get(page.id, []) + evidence
-        graph.put_all({page_node(p.id): _page_node(p, inputs, store) for p in recomputed})
+            written = (page.writer or {}).get("problems", [])
+            page.problems = written + parse_problems.get(page.id, []) + evidence
+        done = [page for page in recomputed if page.pending is None]
+        graph.put_all({page_node(p.id): _page_node(p, inputs, store) for p in done})
+        for page in recomputed:
+            if page.pending is not None:  # asked again next build
+                graph.drop(page_node(page.id))
         report("verify", 1, 1)
         timings["verify"] = time.perf_counter() - mark
 
@@ -407,6 +465,7 @@ def _build(
         entry_points_recomputed=entry_points_recomputed,
         viewer_recomputed=viewer_recomputed,
         diagrams_not_checked=None if unavailable is None else str(unavailable),
+        model_run=writer_run(writer, tree),
     )
 
 
@@ -485,7 +544,7 @@ def _code_changed(stale: list[str]) -> set[str] | None:
 def _own_inputs(module: Module) -> list[str]:
     """Inputs of a page it does not look up through the facts: its module, its entry
     points, the tool, and (for the overview) the repository's languages and sizes."""
-    own = [f"module:{module.id}", f"entry_points:{module.id}", "tool:"]
+    own = [f"module:{module.id}", f"entry_points:{module.id}", "tool:", "writer:"]
     return own + (["languages:"] if module.parent is None else [])
 
 
@@ -541,6 +600,7 @@ async def _build_pages(
     report: ProgressCallback,
     checks: PageDiagramChecks,
     entry_points: list[EntryPoint],
+    writer: PageWriter,
 ) -> list[PageReport]:
     """One task per module, each started when all its children are done; each page
     computed again hands its diagrams to ``checks`` as soon as it is written, so mermaid
@@ -559,11 +619,16 @@ async def _build_pages(
         page = _reuse(module, graph.previous.get(page_node(module.id)), inputs, store)
         if page is None:
             with inputs.recording() as keys:
-                notebook, page = build_page(facts, module, entry_points, notebooks, store)
+                parts = build_page(facts, module, entry_points, notebooks, store)
+                draft = writer.prepare(facts, module, parts.dossier, parts.sections)
             keys.update(dict.fromkeys(_own_inputs(module)))
-            notebooks[module.id] = notebook
-            inputs.summaries[module.id] = summary_digest(notebook.title, notebook.summary)
+            notebook = notebooks[module.id] = parts.notebook
             inputs.recorded[module.id] = inputs.digests(keys)
+            written = await writer.write(draft)
+            page = publish_page(module, parts, written, store)
+            inputs.summaries[module.id] = summary_digest(
+                notebook.title, notebook.summary, written.summary
+            )
         reports[module.id] = page
         done[module.id].set()
         if page.recomputed:
@@ -596,41 +661,67 @@ def _tree_order(tree: ModuleTree) -> list[str]:
     return order
 
 
+@dataclass(frozen=True, slots=True)
+class PageParts:
+    """The artifacts the build made for one page, before a writer makes the page."""
+
+    dossier: ComponentDossier
+    research: ResearchArtifact
+    notebook: ModuleNotebook
+    sections: list[PageSectionArtifact]
+
+
 def build_page(
     facts: RepositoryFacts,
     module: Module,
     entry_points: list[EntryPoint],
     notebooks: Mapping[str, ModuleNotebook],
     store: OutputStore,
-) -> tuple[ModuleNotebook, PageReport]:
-    """Every artifact of one module and its page, written; its notebook and report."""
+) -> PageParts:
+    """Every artifact of one module (dossier, research, notebook, sections), written."""
     dossier: ComponentDossier = build_dossier(facts, module, entry_points)
     store.artifact("dossiers", dossier)
     presented = entry_points if module.parent is None else dossier.entry_points
     research = research_module(facts, module, dossier, presented)
-    store.artifact("research", ResearchArtifact(module=module.id, questions=research.artifacts))
+    questions = ResearchArtifact(module=module.id, questions=research.artifacts)
     notebook = build_notebook(facts, module, dossier, research, notebooks)
     store.artifact("notebooks", notebook)
     sections = page_sections(facts, module, dossier, research, notebook, entry_points)
+    return PageParts(dossier, questions, notebook, sections)
+
+
+def publish_page(
+    module: Module, parts: PageParts, written: WrittenPage, store: OutputStore
+) -> PageReport:
+    """Write the page the writer made, with its sections and research artifacts (the
+    model's reads are footprints of the research, as the deterministic lookups are)."""
+    research = parts.research
+    if written.footprints:
+        research = research.model_copy(
+            update={"questions": [*research.questions, model_reads(module, written.footprints)]}
+        )
+    store.artifact("research", research)
+    sections = written.sections
     store.artifact(
         "sections", SectionsArtifact(module=module.id, title=module.title, sections=sections)
     )
-    written = store.page(module.id, render_page(sections))
     citations = {c for section in sections for c in section.citations}
-    return notebook, PageReport(
+    return PageReport(
         id=module.id,
         title=module.title,
         parent=module.parent,
         children=list(module.children),
-        files=[{"path": f.path, "digest": f.digest, "lines": f.lines} for f in dossier.files],
+        files=[{"path": f.path, "digest": f.digest, "lines": f.lines} for f in parts.dossier.files],
         counts={
             "components": sum(len(section.components) for section in sections),
             "citations": len(citations),
             "diagrams": sum(len(section.diagrams) for section in sections),
         },
         cited=sorted({c.path for c in citations}),
-        written=written,
+        written=store.page(module.id, written.markdown),
         sections=sections,
+        writer=written.accounting,
+        pending=written.pending,
     )
 
 

@@ -4,20 +4,25 @@ It reads ``config.toml`` from the output directory (see ``cw init``), shows a pr
 bar on a terminal, prints a summary (or JSON with ``--json``), and turns bad input into a
 one-line message and exit status 2. With ``--strict`` a build that leaves any page
 unverified exits with status 1. When another build is writing the same output, it waits
-up to ``wait`` seconds (``--wait``), then exits with status 2 and says so.
+up to ``wait`` seconds (``--wait``), then exits with status 2 and says so. With
+``--estimate`` it prints what a model-written build would ask and cost, and builds
+nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..config import ConfigError, load_config
+from ..config import ConfigError, WikiConfig, load_config
 from ..console import EXIT_OK, report_error, terminal_progress
 from ..paths import output_dir
 from .builder import BuildConfig, BuildError, BuildResult, build_wiki
+from .estimate import estimate_build
+from .writerrun import RunLimits
 
 EXIT_UNVERIFIED = 1
 
@@ -30,6 +35,7 @@ def run_build_command(
     strict: bool = False,
     wait: float = 0.0,
     config: BuildConfig | None = None,
+    estimate: bool = False,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
@@ -41,6 +47,12 @@ def run_build_command(
     try:
         if config is None:
             config = load_build_config(output_path)
+        if estimate:
+            found = estimate_build(repo_path, output_path, config)
+            out.write(
+                json.dumps(found.summary(), sort_keys=True) + "\n" if as_json else found.format()
+            )
+            return EXIT_OK
         with terminal_progress(as_json, err) as update:
             result = build_wiki(repo_path, output_path, config, progress=update, wait=wait)
     except (BuildError, ConfigError) as exc:
@@ -61,8 +73,33 @@ def run_build_command(
 
 def load_build_config(output: Path) -> BuildConfig:
     """The build settings of ``<output>/config.toml`` (the defaults when there is none)."""
-    wiki = load_config(output)
-    return BuildConfig(index=wiki.index, plan=wiki.plan)
+    return build_config(load_config(output))
+
+
+def build_config(
+    wiki: WikiConfig,
+    *,
+    model: str | None = None,
+    pages: str | None = None,
+    jobs: int = 4,
+    max_calls: int | None = None,
+    max_cost: float | None = None,
+) -> BuildConfig:
+    """The settings of one build: ``config.toml``'s, with the command line's flags
+    (``--model`` over ``[writer] model``); a bad flag raises :class:`ConfigError`."""
+    writer = wiki.writer
+    if model:
+        writer = dataclasses.replace(writer, kind="model", model=model)
+    selected = None
+    if pages is not None:
+        selected = frozenset(part.strip() for part in pages.split(",") if part.strip())
+        if not selected:
+            raise ConfigError("--pages needs page ids, e.g. --pages overview,src_app")
+    try:
+        limits = RunLimits(selected, jobs, max_calls, max_cost)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return BuildConfig(index=wiki.index, plan=wiki.plan, writer=writer, limits=limits)
 
 
 def format_summary(result: BuildResult) -> str:
@@ -86,6 +123,8 @@ def format_summary(result: BuildResult) -> str:
     for page in result.unverified:
         problems = [p.replace(once, "see above") if once else p for p in page.problems[:3]]
         lines.append(f"  unverified {page.id}: {'; '.join(problems)}")
+    if result.model_run is not None:
+        lines.append(format_model_run(result))
     viewer = {True: "written", False: "unchanged", None: "not written"}[result.viewer_written]
     if result.viewer_problem:
         viewer += f" ({result.viewer_problem})"
@@ -94,3 +133,17 @@ def format_summary(result: BuildResult) -> str:
         f"{result.output} in {result.timings.get('total', 0.0):.2f}s"
     )
     return "\n".join(lines) + "\n"
+
+
+def format_model_run(result: BuildResult) -> str:
+    """The model writer's line: what it asked and spent, and why it stopped early."""
+    model = result.model_summary()
+    pending = model["pages_pending"]
+    line = f"model {model['spec']}: {len(model['asked'])} pages asked, {model['calls']} calls"
+    if model["cost"] is not None:
+        line += f", ${model['cost']:.4f}"
+    if pending:
+        line += f"; {len(pending)} pages pending"
+    if model["stopped"]:
+        line += f" (stopped: {model['stopped']}; run `cw build` again to continue)"
+    return line

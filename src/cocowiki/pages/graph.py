@@ -215,6 +215,8 @@ class Inputs:
         #: and its kinds are not all stable: the keys it cannot touch are not recomputed.
         self.changes = changes
         self.entry_points: list[EntryPoint] = []
+        #: The identity of the build's page writer (``writer:``, an input of every page).
+        self.writer = "deterministic"
         #: Digest of each page's child-visible notebook part (title, summary).
         self.summaries: dict[str, str] = {}
         #: The inputs and their digests of each page built in this run.
@@ -323,6 +325,8 @@ class Inputs:
             return digest_of(facts.listed)
         if kind == "tool":
             return self.tool
+        if kind == "writer":
+            return self.writer
         return "unknown"
 
     def _lookup_digest(self, tool: str, *arguments: Any) -> str:
@@ -492,9 +496,10 @@ def languages_digest(index: IndexResult, rows: CatalogRows | None = None) -> str
     return digest_of((files, components, index.exclusion_counts, errors))
 
 
-def summary_digest(title: str, summary: str) -> str:
-    """What a parent page reads of a child's notebook."""
-    return digest_of((title, summary))
+def summary_digest(title: str, summary: str, written: str = "") -> str:
+    """What a parent page reads of a child: its notebook's title and summary, and the
+    summary its written page hands up (a model page's; empty for a deterministic one)."""
+    return digest_of((title, summary, written) if written else (title, summary))
 
 
 def tool_digest(repo: Path, output: Path, code: str) -> str:

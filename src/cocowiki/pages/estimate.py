@@ -1,0 +1,142 @@
+"""``cw build --estimate``: what a model-written build would ask, before asking anything.
+
+The estimate indexes and plans as a build does (both are cached and cheap when nothing
+changed), makes each page's source pack and compares its key with the page's record:
+a page whose record matches is up to date and costs nothing. The rest cost at least one
+call each, of the pack and the contract in and about :data:`ANSWER_TOKENS` out (a page
+that fails its checks costs a repair round more). A parent is counted as to be written
+when any of its children is, since its pack holds their summaries. No model is called
+and no key is needed: prices come from ``tiffany.models``' table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tiffany.models import Usage, estimate_tokens, parse_spec
+from tiffany.models.accounting import price_for
+
+from ..index import IndexingError, check_repository, index_repository
+from ..index.store import catalog_path
+from ..lock import OutputBusy, output_lock
+from ..paths import output_dir
+from ..plan.cache import plan_or_reuse
+from .builder import BuildConfig, BuildError
+from .dossier import build_dossier
+from .entrypoints import find_entry_points
+from .facts import RepositoryFacts
+from .graph import GraphStore, load_graph
+from .modelprompt import contract_system
+from .modelstore import ModelRecords
+from .modelwriter import page_key, writer_identity
+from .sourcepack import build_source_pack
+
+#: A module guide's usual length in tokens (capped by ``[writer] output_tokens``).
+ANSWER_TOKENS = 3_000
+
+
+@dataclass(frozen=True, slots=True)
+class PageEstimate:
+    id: str
+    up_to_date: bool
+    input_tokens: int
+    outlined_files: int
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    spec: str
+    pages: list[PageEstimate]
+    output_per_page: int
+    cost: float | None
+
+    @property
+    def to_write(self) -> list[PageEstimate]:
+        return [page for page in self.pages if not page.up_to_date]
+
+    def summary(self) -> dict[str, Any]:
+        """The ``--estimate --json`` output."""
+        todo = self.to_write
+        return {
+            "model": self.spec,
+            "pages": len(self.pages),
+            "pages_to_write": [page.id for page in todo],
+            "pages_up_to_date": [page.id for page in self.pages if page.up_to_date],
+            "calls": len(todo),
+            "input_tokens": sum(page.input_tokens for page in todo),
+            "output_tokens": self.output_per_page * len(todo),
+            "cost": None if self.cost is None else round(self.cost, 4),
+            "outlined_files": sum(page.outlined_files for page in todo),
+        }
+
+    def format(self) -> str:
+        data = self.summary()
+        cost = (
+            "unknown (no price for this model)"
+            if data["cost"] is None
+            else (f"${data['cost']:.4f}")
+        )
+        return (
+            f"model {data['model']}: {data['pages']} pages, "
+            f"{len(data['pages_up_to_date'])} up to date, {len(data['pages_to_write'])} to write\n"
+            f"at least {data['calls']} model calls, {data['input_tokens']} input and about "
+            f"{data['output_tokens']} output tokens, estimated cost {cost}\n"
+        )
+
+
+def estimate_build(repo: Path, output: Path | None, config: BuildConfig) -> Estimate:
+    """The estimate of a build of ``repo`` with ``config``'s model; calls no model."""
+    settings = config.writer
+    if not settings.uses_model:
+        raise BuildError("--estimate needs a model: pass --model or set [writer] model")
+    try:
+        repo = check_repository(repo)
+    except IndexingError as exc:
+        raise BuildError(str(exc)) from exc
+    out = output_dir(repo, output).resolve()
+    try:
+        with output_lock(out, 0.0):
+            return _estimate(repo, out, config)
+    except OutputBusy as exc:
+        raise BuildError(str(exc)) from exc
+
+
+def _estimate(repo: Path, output: Path, config: BuildConfig) -> Estimate:
+    settings, limits = config.writer, config.limits
+    catalog = catalog_path(output)
+    graph = load_graph(catalog)
+    try:
+        index = index_repository(repo, output, config.index, None, lazy=True)
+    except IndexingError as exc:
+        raise BuildError(str(exc)) from exc
+    GraphStore.open(catalog, graph).close()  # a replaced catalog keeps the build's graph
+    tree, _ = plan_or_reuse(output, index, config.plan)
+    facts = RepositoryFacts.build(repo, output, index, tree)
+    entry_points = find_entry_points(facts)
+    system = contract_system()
+    identity = writer_identity(settings.model, settings, system)
+    records = ModelRecords(output)
+    changing: set[str] = set()
+    pages: list[PageEstimate] = []
+    for module in tree.build_order():
+        dossier = build_dossier(facts, module, entry_points)
+        children = {child: records.summary(child) for child in module.children}
+        pack = build_source_pack(facts, module, dossier, children, settings.pack_tokens)
+        fresh = records.current(module.id, page_key(identity, pack)) is not None
+        up_to_date = fresh and not changing.intersection(module.children)
+        if not up_to_date and limits.selects(module.id):
+            changing.add(module.id)
+        tokens = estimate_tokens(system) + pack.tokens
+        pages.append(
+            PageEstimate(module.id, module.id not in changing, tokens, len(pack.outlined_files))
+        )
+    answer = min(ANSWER_TOKENS, settings.output_tokens)
+    price = price_for(parse_spec(settings.model)[1])
+    todo = [page for page in pages if not page.up_to_date]
+    cost = None
+    if price is not None:
+        usage = Usage(sum(p.input_tokens for p in todo), answer * len(todo))
+        cost = price.cost(usage)
+    return Estimate(settings.model, pages, answer, cost)
