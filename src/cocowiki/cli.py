@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -92,12 +93,19 @@ def index(
 def plan(
     repo: Path | None = RepoOption,
     output: Path | None = OutputOption,
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="provider:model that groups the files into modules (default: [plan] model; "
+        "none: directories only). See docs/cocowiki/plan.md.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Cut the repository into a module tree, one page per module (indexing first if stale)."""
     config = _config("plan", output_dir(repo, output), as_json)
+    plan_config = config.plan if model is None else replace(config.plan, model=model)
     status = run_plan_command(
-        repo, output, as_json=as_json, config=config.plan, index_config=config.index
+        repo, output, as_json=as_json, config=plan_config, index_config=config.index
     )
     raise typer.Exit(status)
 

@@ -108,6 +108,18 @@ TEMPLATE = """\
 # min_tokens = {min_tokens}
 # max_tokens = {max_tokens}
 
+# A model (a tiffany.models spec, keys from the environment) that groups the code's files
+# into modules by what they do; `cw plan` and `cw build` use it, `cw plan --model` sets it
+# for one run. Code holding no more than `cluster_above_tokens` keeps its directories;
+# a grouped module above `cluster_leaf_tokens` is divided again, `cluster_depth` levels
+# at most; an unusable answer is sent back with its problems, `cluster_rounds` asks in
+# all, then the directory tree is kept.
+# model = "openai:gpt-4o-mini"
+# cluster_above_tokens = {cluster_above_tokens}
+# cluster_leaf_tokens = {cluster_leaf_tokens}
+# cluster_depth = {cluster_depth}
+# cluster_rounds = {cluster_rounds}
+
 [writer]
 # "deterministic" writes every page from the index with no language model.
 # "model" asks a model (through tiffany.models) for a module guide, checked and cited
@@ -132,6 +144,10 @@ def render_template() -> str:
     return TEMPLATE.format(
         min_tokens=plan.min_tokens,
         max_tokens=plan.max_tokens,
+        cluster_above_tokens=plan.cluster_above_tokens,
+        cluster_leaf_tokens=plan.cluster_leaf_tokens,
+        cluster_depth=plan.cluster_depth,
+        cluster_rounds=plan.cluster_rounds,
         languages=", ".join(sorted(BY_NAME)),
         max_file_bytes=defaults.max_file_bytes,
         vendored_dirs=_toml_list(defaults.vendored_dirs),

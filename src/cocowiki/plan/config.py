@@ -32,10 +32,28 @@ class PlanConfig:
       larger than this is a page of its own. The default, 24,000 tokens, is about 2,500
       lines: what a maintainer reads in one sitting, and what fits a model's context
       with room for the answer.
+
+    Grouping by a model (``docs/cocowiki/plan.md``, "Clustering with a model"):
+
+    * ``model``: a ``tiffany.models`` spec (``openai:gpt-4o-mini``); when set, ``cw plan``
+      and ``cw build`` ask it to group the code's files into modules; empty (the
+      default): the deterministic tree only. ``cw plan --model`` sets it for one run.
+    * ``cluster_above_tokens``: code holding no more than this keeps the deterministic
+      tree and no model is asked (36,000, CodeWiki's threshold).
+    * ``cluster_leaf_tokens``: a module the model made that holds more than this is
+      divided again (16,000, CodeWiki's leaf size).
+    * ``cluster_depth``: levels of modules the model makes (2, as CodeWiki).
+    * ``cluster_rounds``: asks per grouping, the first included, before its problems
+      make the plan keep the deterministic tree (3).
     """
 
     min_tokens: int = 2_000
     max_tokens: int = 24_000
+    model: str = ""
+    cluster_above_tokens: int = 36_000
+    cluster_leaf_tokens: int = 16_000
+    cluster_depth: int = 2
+    cluster_rounds: int = 3
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
@@ -45,3 +63,11 @@ class PlanConfig:
                 f"min_tokens must be at least 0 and below max_tokens ({self.max_tokens}), "
                 f"not {self.min_tokens}"
             )
+        for name in (
+            "cluster_above_tokens",
+            "cluster_leaf_tokens",
+            "cluster_depth",
+            "cluster_rounds",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
