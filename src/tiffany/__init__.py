@@ -5,7 +5,7 @@ trio: priorities, cancel scopes and timeouts, a virtual clock for deterministic 
 I/O, threads, synchronisation and bounded channels. Start with :func:`run`.
 """
 
-from . import net, telemetry
+from . import from_thread, net, telemetry
 from .admission import Admission, OverLimit, Pressure
 from .api import (
     current_task,
@@ -44,6 +44,7 @@ from .graceful import ShutdownReport
 from .group import TaskGroup
 from .instruments import Instrument
 from .kernel import Kernel
+from .portal import Portal, PortalClosed, TaskHandle, open_portal, start_portal
 from .priority import Priority
 from .runstate import current_kernel
 from .signals import SignalReceiver, open_signal_receiver
@@ -76,6 +77,8 @@ __all__ = [
     "OverBudget",
     "OverLimit",
     "Overloaded",
+    "Portal",
+    "PortalClosed",
     "Pressure",
     "Priority",
     "Restart",
@@ -87,6 +90,7 @@ __all__ = [
     "TaskCancelled",
     "TaskError",
     "TaskGroup",
+    "TaskHandle",
     "TaskState",
     "TiffanyError",
     "TooSlowError",
@@ -100,16 +104,19 @@ __all__ = [
     "fail_after",
     "fail_at",
     "format_task_dump",
+    "from_thread",
     "move_on_after",
     "move_on_at",
     "net",
     "notify_closing",
+    "open_portal",
     "open_signal_receiver",
     "run",
     "shutdown",
     "sleep",
     "sleep_until",
     "spawn",
+    "start_portal",
     "telemetry",
     "to_thread",
     "wait_readable",
