@@ -45,6 +45,7 @@ needs_mermaid = pytest.mark.skipif(
 
 _CITATION_LINK = re.compile(r"\[([^\]\s]+):(\d+)-(\d+)\]\(([^)#]+)#L(\d+)-L(\d+)\)")
 _PAGE_LINK = re.compile(r"\]\(([A-Za-z0-9_.-]+)\.md\)")
+_CODE_SPAN = re.compile(r"(`+).+?(?<!`)\1(?!`)", re.DOTALL)
 _MERMAID = re.compile(r"```mermaid\n(.*?)```", re.DOTALL)
 
 
@@ -93,7 +94,7 @@ def check_wiki(repo: Path, output: Path, checker: MermaidChecker) -> dict[str, A
         sections = sections_of(output, page_id)
         assert "\n".join(s.markdown for s in sections) == markdown
         _check_citations(repo, output, markdown, sections)
-        for target in _PAGE_LINK.findall(markdown):
+        for target in _PAGE_LINK.findall(_CODE_SPAN.sub("", markdown)):
             assert target in pages, f"{page_id} links to a missing page {target}"
         diagrams = _MERMAID.findall(markdown)
         assert diagrams == [d for s in sections for d in s.diagrams]

@@ -46,7 +46,7 @@ def markdown_text(text: str) -> str:
     source = _SHORTCUT_LINK.sub(r"\1", "\n".join(lines))
     rendered = _MD.render(source)
     rendered = _IMG.sub("", rendered)
-    rendered = _CODE.sub(lambda m: f"`{m.group(1)}`", rendered)
+    rendered = _CODE.sub(lambda m: code_span(m.group(1)), rendered)
     rendered = _TAG.sub("", _BLOCK_TAG.sub(" ", rendered))
     return _squeeze(html.unescape(rendered))
 
@@ -65,7 +65,7 @@ def rst_text(text: str) -> str:
         return f"`{target}`"
 
     text = _ROLE.sub(role, text)
-    text = _RST_LITERAL.sub(r"`\1`", text)
+    text = _RST_LITERAL.sub(lambda m: code_span(m.group(1)), text)
     text = _RST_LINK.sub(r"\1", text)
     text = _SUBSTITUTION.sub("", text)
     text = re.sub(r"\\(.)", r"\1", text)
@@ -76,8 +76,17 @@ def doc_text(text: str) -> str:
     """A doc comment or docstring (Markdown, reStructuredText or Javadoc) as plain text."""
     text = _JAVADOC_INLINE.sub(lambda m: f"`{m.group(1).strip()}`", text)
     text = _ROLE.sub(lambda m: _role_name(m.group(1)), text)
-    text = _RST_LITERAL.sub(r"`\1`", text)
+    text = _RST_LITERAL.sub(lambda m: code_span(m.group(1)), text)
     return markdown_text(text.replace("\\ ", ""))  # rST's escaped space: `Option`\ s
+
+
+def code_span(code: str) -> str:
+    """``code`` as a Markdown code span, fenced by more backticks than it holds, so that
+    a literal quoting Markdown (``[`Foo`](foo.md)``) stays a literal on the page."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {code} " if longest else code
+    return f"{fence}{padded}{fence}"
 
 
 def _role_name(target: str) -> str:
