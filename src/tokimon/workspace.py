@@ -26,6 +26,7 @@ import fcntl
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,6 +96,9 @@ class RunInfo(BaseModel):
     #: What the ``run_tests`` tool runs, recorded by the first session so that a resume
     #: runs the same (``None`` in runs written before it was recorded).
     test_command: list[str] | None = None
+    #: ``time.time_ns()`` at creation: orders runs started within one millisecond
+    #: (0 in runs written before it was recorded).
+    created_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,7 @@ class Workspace:
             status="planning",
             created_at=now,
             updated_at=now,
+            created_ns=time.time_ns(),
         )
         paths.write_info(info)
         return paths, info
@@ -277,18 +282,19 @@ class Workspace:
         """Every run folder's id, oldest first.
 
         An id's stamp has whole seconds, so runs started within one second are ordered by
-        the millisecond ``created_at`` of their ``run.json``; otherwise ``latest`` could
-        name the earlier of two quick runs."""
+        their ``run.json``'s ``created_at`` and then ``created_ns`` (two runs can start
+        within one millisecond); otherwise ``latest`` could name the earlier of two."""
         if not self.runs_dir.is_dir():
             return []
         ids = [p.name for p in self.runs_dir.iterdir() if RUN_ID.match(p.name)]
-        return sorted(ids, key=lambda run_id: (run_id[4:20], self._created_at(run_id)))
+        return sorted(ids, key=lambda run_id: (run_id[4:20], *self._created(run_id)))
 
-    def _created_at(self, run_id: str) -> str:
+    def _created(self, run_id: str) -> tuple[str, int]:
         try:
-            return RunPaths(self.runs_dir / run_id).read_info().created_at
+            info = RunPaths(self.runs_dir / run_id).read_info()
         except WorkspaceError:
-            return ""
+            return "", 0
+        return info.created_at, info.created_ns
 
     def find(self, run_id: str) -> RunPaths:
         """The run named by a full id, its 6-hex suffix, a unique prefix, or ``latest``."""

@@ -154,9 +154,8 @@ def test_diagrams_that_cannot_be_checked_are_problems_not_passes(repo: Path) -> 
     problems = check_model_page(
         GOOD, reader=SourceReader(repo), page_ids=PAGES, diagram_checker=unavailable
     )
-    assert [p.message for p in problems if p.kind == "diagram"] == [
-        "diagram 1 could not be checked: node is not installed"
-    ]
+    [message] = [p.message for p in problems if p.kind == "diagram"]
+    assert message.startswith("diagram 1 could not be checked: node is not installed")
 
 
 @needs_mermaid
