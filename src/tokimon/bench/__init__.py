@@ -7,7 +7,7 @@ model on the shipped suite are in ``docs/tokimon/benchmarks.md``.
 from .attempt import ORACLE, AttemptSpec, run_attempt
 from .compare import compare_reports
 from .report import pass_at_k, suite_report
-from .suite import Executor, LocalExecutor, SuiteRun
+from .suite import Executor, SuiteRun
 from .task import BenchTask, Budget, TaskError, discover, load_task, select
 from .validate import Validation, validate_task
 
@@ -17,7 +17,6 @@ __all__ = [
     "BenchTask",
     "Budget",
     "Executor",
-    "LocalExecutor",
     "SuiteRun",
     "TaskError",
     "Validation",

@@ -55,8 +55,14 @@ def run(
     ),
     oracle: bool = typer.Option(False, "--oracle", help="Use each task's oracle.jsonl as model."),
     repeat: int = typer.Option(1, "--repeat", help="Attempts per task (k of pass@k)."),
-    jobs: int = typer.Option(1, "--jobs", help="Attempts at once."),
-    executor: str = typer.Option("local", "--executor", help="local or ray."),
+    jobs: int | None = typer.Option(
+        None, "--jobs", help="Attempts at once (default: 1 locally, the cluster's CPUs on Ray)."
+    ),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        help="local (processes) or ray (pip install 'tiffany-platform\\[ray]').",
+    ),
     ray_address: str | None = typer.Option(
         None, "--ray-address", help="An existing Ray cluster (default: a local one)."
     ),

@@ -15,6 +15,8 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tiffany.cluster import JobsError, check_executor
+
 from ..commands import CommandOptions
 from ..console import EXIT_FAILED, EXIT_OK, console, table
 from ..errors import TokimonError
@@ -22,11 +24,9 @@ from ..jsonfile import read_json
 from .attempt import ORACLE
 from .compare import compare_reports, render_comparison
 from .humaneval import import_problems
-from .suite import LocalExecutor, SuiteRun, latest_suite_run
+from .suite import Executor, SuiteRun, latest_suite_run
 from .task import discover, select
 from .validate import validate_task
-
-EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class RunChoices:
     model: str | None = None
     oracle: bool = False
     repeat: int = 1
-    jobs: int = 1
+    jobs: int | None = None
     executor: str = "local"
     ray_address: str | None = None
     resume: str | None = None
@@ -106,8 +106,8 @@ class RunChoices:
 def run_command(choices: RunChoices, options: BenchOptions) -> int:
     out, err = options.streams()
     try:
-        run = _suite_run(choices, options)
         executor = _executor(choices)
+        run = _suite_run(choices, options)
     except TokimonError as exc:
         return options.error("bench run", str(exc))
     total = len(run.attempts())
@@ -141,7 +141,7 @@ def _suite_run(choices: RunChoices, options: BenchOptions) -> SuiteRun:
         if not folder.is_absolute() and not folder.exists():
             folder = root / folder
         return SuiteRun.open(folder)
-    if choices.repeat < 1 or choices.jobs < 1:
+    if choices.repeat < 1 or (choices.jobs is not None and choices.jobs < 1):
         raise TokimonError("--repeat and --jobs must be at least 1")
     model = (
         ORACLE if choices.oracle else choices.model or options.environment().get("TOKIMON_MODEL")
@@ -155,12 +155,14 @@ def _suite_run(choices: RunChoices, options: BenchOptions) -> SuiteRun:
     return SuiteRun.create(root, model, choices.repeat, tasks)
 
 
-def _executor(choices: RunChoices) -> LocalExecutor:
-    if choices.executor not in EXECUTORS:
-        raise TokimonError(f"--executor is one of {', '.join(EXECUTORS)}")
-    if choices.executor == "ray":
-        raise TokimonError("--executor ray is not available yet; use --executor local")
-    return LocalExecutor(choices.jobs)
+def _executor(choices: RunChoices) -> Executor:
+    try:
+        check_executor(choices.executor)
+    except JobsError as exc:
+        raise TokimonError(f"--executor: {exc}") from None
+    if choices.ray_address and choices.executor != "ray":
+        raise TokimonError("--ray-address needs --executor ray")
+    return Executor(choices.executor, choices.jobs, choices.ray_address)
 
 
 def compare_command(a: Path, b: Path, options: BenchOptions) -> int:

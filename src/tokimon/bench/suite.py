@@ -4,8 +4,9 @@ A suite run is a folder ``suite-<UTC stamp>-<hex>/`` holding ``suite.json`` (the
 the repeats and each task's folder), ``attempts/<suite>--<task>--<n>/`` and ``reports/``.
 An attempt is finished when its ``attempt.json`` exists (written last, atomically), so
 after ``kill -9`` a resumed run keeps every finished attempt and redoes only the others.
-Attempts go to an executor: the local one runs ``jobs`` at a time, each in processes of
-its own; a task that crashes ends its own attempt, never the suite.
+Attempts go to an executor, local processes or Ray tasks (both through
+:func:`tiffany.cluster.run_jobs`), ``jobs`` at a time; a task that crashes ends its own
+attempt, never the suite.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import secrets
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from tiffany.cluster import Job, run_jobs
 
 from ..jsonfile import read_json, write_json
 from .attempt import AttemptSpec, run_attempt
@@ -27,49 +29,74 @@ from .task import BenchTask, TaskError, load_task
 SUITE_RUN_PREFIX = "suite-"
 
 
-class Executor(Protocol):
-    """Runs attempts and yields each record as it finishes, in any order."""
-
-    def run(
-        self, attempts: Sequence[AttemptSpec], folder: Path, env: Mapping[str, str]
-    ) -> Iterator[dict[str, Any]]: ...
+#: The slack an attempt's job gets beyond twice the task's timeout (the agent's own
+#: timeout ends it first; this ends an attempt whose judging or set-up hangs).
+JOB_SLACK_S = 120.0
 
 
 @dataclass(frozen=True)
-class LocalExecutor:
-    """``jobs`` attempts at a time on this machine, each agent in its own process group."""
+class Executor:
+    """Where attempts run, through :func:`tiffany.cluster.run_jobs`: ``local`` processes
+    or Ray tasks (``address``: an existing cluster; default a local one for the run),
+    ``jobs`` at a time (None: one per CPU of the cluster, or 1 locally)."""
 
-    jobs: int = 1
+    kind: str = "local"
+    jobs: int | None = None
+    address: str | None = None
 
     def run(
         self, attempts: Sequence[AttemptSpec], folder: Path, env: Mapping[str, str]
     ) -> Iterator[dict[str, Any]]:
-        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-            futures = [pool.submit(guarded_attempt, spec, folder, env) for spec in attempts]
-            for future in as_completed(futures):
-                yield future.result()
+        """Each attempt's record as it finishes, in any order; raises JobsError before
+        anything runs when the executor cannot be used (Ray not installed, say)."""
+        specs = {spec.name: spec for spec in attempts}
+        jobs = [
+            Job(
+                spec.name,
+                guarded_attempt,
+                (spec, folder, dict(env)),
+                timeout=2 * spec.task.timeout_s + JOB_SLACK_S,
+            )
+            for spec in attempts
+        ]
+        in_flight = self.jobs or (1 if self.kind == "local" else None)
+        results = run_jobs(jobs, executor=self.kind, max_in_flight=in_flight, address=self.address)
+        for result in results:
+            if result.ok:
+                yield result.value
+            else:
+                spec = specs[result.id]
+                failure = f"the attempt's job {result.status}: {result.error}"
+                yield crashed_record(spec, folder, failure, result.traceback)
 
 
 def guarded_attempt(spec: AttemptSpec, folder: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """:func:`run_attempt`, with anything it raises turned into a ``crashed`` record."""
-    attempt_dir = folder / "attempts" / spec.name
     try:
-        return run_attempt(spec, attempt_dir, env)
+        return run_attempt(spec, folder / "attempts" / spec.name, env)
     except Exception as exc:
-        record = {
-            "task": spec.task.id,
-            "suite": spec.task.suite,
-            "category": spec.task.category,
-            "difficulty": spec.task.difficulty,
-            "attempt": spec.number,
-            "model": spec.model,
-            "status": "crashed",
-            "solved": False,
-            "failure": f"the harness failed: {exc}",
-            "traceback": traceback.format_exc(limit=5),
-        }
-        write_json(attempt_dir / "attempt.json", record)
-        return record
+        trace = traceback.format_exc(limit=5)
+        return crashed_record(spec, folder, f"the harness failed: {exc}", trace)
+
+
+def crashed_record(
+    spec: AttemptSpec, folder: Path, failure: str, trace: str | None
+) -> dict[str, Any]:
+    """The record of an attempt that ended without its own (written as its attempt.json)."""
+    record = {
+        "task": spec.task.id,
+        "suite": spec.task.suite,
+        "category": spec.task.category,
+        "difficulty": spec.task.difficulty,
+        "attempt": spec.number,
+        "model": spec.model,
+        "status": "crashed",
+        "solved": False,
+        "failure": failure,
+        "traceback": trace,
+    }
+    write_json(folder / "attempts" / spec.name / "attempt.json", record)
+    return record
 
 
 @dataclass(frozen=True)
