@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: The workloads, in the order the table shows them.
-WORKLOADS: tuple[str, ...] = ("spawn_join", "pingpong", "yields", "timers", "echo")
+WORKLOADS: tuple[str, ...] = ("spawn_join", "pingpong", "yields", "timers", "echo", "million")
 
 #: What one operation is, per workload (the unit of "ops/s"). Spawning and joining the
 #: tasks is inside the timing of every workload; for "yields" and "timers" it is not
@@ -32,10 +32,13 @@ UNITS: dict[str, str] = {
     "yields": "yields",
     "timers": "timers fired",
     "echo": "64 B round trips",
+    "million": "coroutines spawned, run and joined",
 }
 
 # Sizes at --scale 1 (the numbers).
 SPAWN_TASKS = 100_000
+#: TonIO's published methodology: a million coroutines, each yielding once, all alive at once.
+MILLION_TASKS = 1_000_000
 PINGPONG_SWITCHES = 1_000_000
 YIELD_TASKS = 10_000
 YIELDS_PER_TASK = 10
@@ -64,6 +67,10 @@ class Sizes:
     @property
     def spawn_tasks(self) -> int:
         return _scaled(SPAWN_TASKS, self.scale)
+
+    @property
+    def million_tasks(self) -> int:
+        return _scaled(MILLION_TASKS, self.scale)
 
     @property
     def pingpong_rounds(self) -> int:
@@ -161,7 +168,9 @@ def child_main(
         help="profile one extra repeat with cProfile; print the TOP functions to stderr",
     )
     if configure is not None:
-        parser.add_argument("--uvloop", action="store_true", help="use uvloop's event loop")
+        loops = parser.add_mutually_exclusive_group()
+        loops.add_argument("--uvloop", action="store_true", help="use uvloop's event loop")
+        loops.add_argument("--rloop", action="store_true", help="use rloop's event loop")
     args = parser.parse_args(argv)
     if configure is not None:
         runtime = configure(args)

@@ -1,4 +1,4 @@
-"""tiffany against asyncio, asyncio+uvloop and trio: operations per second, one table.
+"""tiffany against asyncio (plain, uvloop, rloop) and trio: operations per second, one table.
 
     python bench/tiffany/run.py                      # full run, best of 3 (a few minutes)
     python bench/tiffany/run.py --quick              # ~20x smaller, best of 1 (seconds)
@@ -14,7 +14,11 @@ Workloads (sizes at full scale):
 - timers:     10,000 tasks each sleep a seeded random 0-100 ms on the real clock; also
               reports how late the timers fired (mean, p99, worst);
 - echo:       an echo server on 127.0.0.1 and 100 clients x 1,000 round trips of 64 bytes,
-              all in one process and one event loop.
+              all in one process and one event loop;
+- million:    1,000,000 coroutines spawned at once, each yielding once, then joined (the
+              methodology TonIO publishes: 2.94 s on asyncio, 0.71 s on TonIO, Python
+              3.14, their machine; TonIO does not install on this Python, so its figures
+              are cited, not measured).
 
 Every (runtime, workload) pair runs in a fresh interpreter (``workloads_<runtime>.py``),
 which repeats the workload on a fresh event loop and reports its best repeat as one JSON
@@ -62,6 +66,7 @@ RUNTIMES: tuple[Runtime, ...] = (
     Runtime("tiffany", "tiffany", "workloads_tiffany.py", package="tiffany-platform"),
     Runtime("asyncio", "asyncio", "workloads_asyncio.py"),
     Runtime("uvloop", "asyncio+uvloop", "workloads_asyncio.py", ("--uvloop",), "uvloop"),
+    Runtime("rloop", "asyncio+rloop", "workloads_asyncio.py", ("--rloop",), "rloop"),
     Runtime("trio", "trio", "workloads_trio.py", package="trio"),
 )
 _BY_NAME: dict[str, Runtime] = {r.key: r for r in RUNTIMES} | {r.label: r for r in RUNTIMES}
@@ -226,7 +231,7 @@ def print_tables(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="tiffany vs asyncio, uvloop and trio: ops/s and ratios",
+        description="tiffany vs asyncio, uvloop, rloop and trio: ops/s and ratios",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"workloads: {', '.join(WORKLOADS)}; runtimes: {', '.join(r.key for r in RUNTIMES)}",
     )

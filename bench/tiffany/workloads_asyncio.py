@@ -1,12 +1,13 @@
-"""The five benchmark workloads on asyncio, or on uvloop's loop with ``--uvloop``.
+"""The benchmark workloads on asyncio, or on uvloop's or rloop's loop (``--uvloop``, ``--rloop``).
 
-python bench/tiffany/workloads_asyncio.py --workload NAME [--scale S] [--uvloop]
+python bench/tiffany/workloads_asyncio.py --workload NAME [--scale S] [--uvloop | --rloop]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 from collections.abc import Callable, Coroutine
 from time import perf_counter
 from typing import Any, TypeVar
@@ -28,12 +29,11 @@ T = TypeVar("T")
 _loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
 
 
-def use_uvloop() -> None:
-    """Run every workload on uvloop's event loop from now on."""
+def use_loop(name: str) -> None:
+    """Run every workload on ``uvloop``'s or ``rloop``'s event loop from now on."""
     global _loop_factory
-    import uvloop
-
-    _loop_factory = uvloop.new_event_loop
+    module = importlib.import_module(name)
+    _loop_factory = module.new_event_loop
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -51,6 +51,23 @@ def spawn_join(sizes: Sizes) -> Measurement:
     async def main() -> float:
         started = perf_counter()
         tasks = [asyncio.create_task(_trivial()) for _ in range(n)]
+        for task in tasks:
+            await task
+        return perf_counter() - started
+
+    return Measurement(n, _run(main))
+
+
+async def _yield_once() -> None:
+    await asyncio.sleep(0)
+
+
+def million(sizes: Sizes) -> Measurement:
+    n = sizes.million_tasks
+
+    async def main() -> float:
+        started = perf_counter()
+        tasks = [asyncio.create_task(_yield_once()) for _ in range(n)]
         for task in tasks:
             await task
         return perf_counter() - started
@@ -172,13 +189,15 @@ WORKLOADS: dict[str, Workload] = {
     "yields": yields,
     "timers": timers,
     "echo": echo,
+    "million": million,
 }
 
 
 def _configure(args: argparse.Namespace) -> str:
-    if args.uvloop:
-        use_uvloop()
-        return "uvloop"
+    for name in ("uvloop", "rloop"):
+        if getattr(args, name):
+            use_loop(name)
+            return name
     return "asyncio"
 
 

@@ -39,6 +39,23 @@ def spawn_join(sizes: Sizes) -> Measurement:
     return Measurement(n, tiffany.run(main))
 
 
+async def _yield_once() -> None:
+    await tiffany.yield_now()
+
+
+def million(sizes: Sizes) -> Measurement:
+    n = sizes.million_tasks
+
+    async def main() -> float:
+        started = perf_counter()
+        tasks = [await tiffany.spawn(_yield_once) for _ in range(n)]
+        for task in tasks:
+            await task.join()
+        return perf_counter() - started
+
+    return Measurement(n, tiffany.run(main))
+
+
 def pingpong(sizes: Sizes) -> Measurement:
     rounds = sizes.pingpong_rounds
 
@@ -142,6 +159,7 @@ WORKLOADS: dict[str, Workload] = {
     "yields": yields,
     "timers": timers,
     "echo": echo,
+    "million": million,
 }
 
 if __name__ == "__main__":

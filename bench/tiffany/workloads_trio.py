@@ -41,6 +41,24 @@ def spawn_join(sizes: Sizes) -> Measurement:
     return Measurement(n, seconds)
 
 
+async def _yield_once() -> None:
+    await trio.lowlevel.checkpoint()
+
+
+def million(sizes: Sizes) -> Measurement:
+    n = sizes.million_tasks
+
+    async def main() -> float:
+        started = perf_counter()
+        async with trio.open_nursery() as nursery:
+            for _ in range(n):
+                nursery.start_soon(_yield_once)
+        return perf_counter() - started
+
+    seconds: float = trio.run(main)
+    return Measurement(n, seconds)
+
+
 def pingpong(sizes: Sizes) -> Measurement:
     rounds = sizes.pingpong_rounds
 
@@ -149,6 +167,7 @@ WORKLOADS: dict[str, Workload] = {
     "yields": yields,
     "timers": timers,
     "echo": echo,
+    "million": million,
 }
 
 if __name__ == "__main__":
