@@ -45,17 +45,21 @@ async def _trivial() -> None:
     return None
 
 
-def spawn_join(sizes: Sizes) -> Measurement:
-    n = sizes.spawn_tasks
+def _spawn_and_join(n: int, body: Callable[[], Coroutine[Any, Any, None]]) -> Measurement:
+    """Spawn ``n`` tasks of ``body`` at once, then join each: the timed part."""
 
     async def main() -> float:
         started = perf_counter()
-        tasks = [asyncio.create_task(_trivial()) for _ in range(n)]
+        tasks = [asyncio.create_task(body()) for _ in range(n)]
         for task in tasks:
             await task
         return perf_counter() - started
 
     return Measurement(n, _run(main))
+
+
+def spawn_join(sizes: Sizes) -> Measurement:
+    return _spawn_and_join(sizes.spawn_tasks, _trivial)
 
 
 async def _yield_once() -> None:
@@ -63,16 +67,7 @@ async def _yield_once() -> None:
 
 
 def million(sizes: Sizes) -> Measurement:
-    n = sizes.million_tasks
-
-    async def main() -> float:
-        started = perf_counter()
-        tasks = [asyncio.create_task(_yield_once()) for _ in range(n)]
-        for task in tasks:
-            await task
-        return perf_counter() - started
-
-    return Measurement(n, _run(main))
+    return _spawn_and_join(sizes.million_tasks, _yield_once)
 
 
 def pingpong(sizes: Sizes) -> Measurement:

@@ -5,6 +5,7 @@ python bench/tiffany/workloads_tiffany.py --workload NAME [--scale S] [--repeats
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from time import perf_counter
 
 from benchlib import (
@@ -26,17 +27,21 @@ async def _trivial() -> None:
     return None
 
 
-def spawn_join(sizes: Sizes) -> Measurement:
-    n = sizes.spawn_tasks
+def _spawn_and_join(n: int, body: Callable[[], Awaitable[None]]) -> Measurement:
+    """Spawn ``n`` tasks of ``body`` at once, then join each: the timed part."""
 
     async def main() -> float:
         started = perf_counter()
-        tasks = [await tiffany.spawn(_trivial) for _ in range(n)]
+        tasks = [await tiffany.spawn(body) for _ in range(n)]
         for task in tasks:
             await task.join()
         return perf_counter() - started
 
     return Measurement(n, tiffany.run(main))
+
+
+def spawn_join(sizes: Sizes) -> Measurement:
+    return _spawn_and_join(sizes.spawn_tasks, _trivial)
 
 
 async def _yield_once() -> None:
@@ -44,16 +49,7 @@ async def _yield_once() -> None:
 
 
 def million(sizes: Sizes) -> Measurement:
-    n = sizes.million_tasks
-
-    async def main() -> float:
-        started = perf_counter()
-        tasks = [await tiffany.spawn(_yield_once) for _ in range(n)]
-        for task in tasks:
-            await task.join()
-        return perf_counter() - started
-
-    return Measurement(n, tiffany.run(main))
+    return _spawn_and_join(sizes.million_tasks, _yield_once)
 
 
 def pingpong(sizes: Sizes) -> Measurement:

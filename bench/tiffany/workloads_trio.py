@@ -8,6 +8,7 @@ Tasks are started with ``nursery.start_soon``; leaving the nursery is the join.
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from time import perf_counter
 
 import trio
@@ -27,18 +28,22 @@ async def _trivial() -> None:
     return None
 
 
-def spawn_join(sizes: Sizes) -> Measurement:
-    n = sizes.spawn_tasks
+def _spawn_and_join(n: int, body: Callable[[], Awaitable[None]]) -> Measurement:
+    """Start ``n`` tasks of ``body`` in a nursery; its end joins them: the timed part."""
 
     async def main() -> float:
         started = perf_counter()
         async with trio.open_nursery() as nursery:
             for _ in range(n):
-                nursery.start_soon(_trivial)
+                nursery.start_soon(body)
         return perf_counter() - started
 
     seconds: float = trio.run(main)
     return Measurement(n, seconds)
+
+
+def spawn_join(sizes: Sizes) -> Measurement:
+    return _spawn_and_join(sizes.spawn_tasks, _trivial)
 
 
 async def _yield_once() -> None:
@@ -46,17 +51,7 @@ async def _yield_once() -> None:
 
 
 def million(sizes: Sizes) -> Measurement:
-    n = sizes.million_tasks
-
-    async def main() -> float:
-        started = perf_counter()
-        async with trio.open_nursery() as nursery:
-            for _ in range(n):
-                nursery.start_soon(_yield_once)
-        return perf_counter() - started
-
-    seconds: float = trio.run(main)
-    return Measurement(n, seconds)
+    return _spawn_and_join(sizes.million_tasks, _yield_once)
 
 
 def pingpong(sizes: Sizes) -> Measurement:
