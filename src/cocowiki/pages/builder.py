@@ -20,6 +20,7 @@ exist are removed, and the viewer is rendered.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -393,6 +394,7 @@ def _build(
             check_name(module.id)
     except UnsafeName as exc:
         raise BuildError(f"module tree: {exc}; run `cw plan` again") from exc
+    _check_selected(config, tree)
     timings["plan"] = time.perf_counter() - mark
 
     previous = read_manifest(output)
@@ -497,6 +499,20 @@ def _build(
         diagrams_not_checked=None if unavailable is None else str(unavailable),
         model_run=writer_run(writer, tree),
     )
+
+
+def _check_selected(config: BuildConfig, tree: ModuleTree) -> None:
+    """``--pages`` names pages of the tree (a sub-page is written with its parent)."""
+    if not config.writer.uses_model or not config.limits.pages:
+        return
+    unknown = [page for page in config.limits.pages if page not in tree.modules]
+    if unknown:
+        near = {p: difflib.get_close_matches(p, list(tree.modules), n=1) for p in unknown}
+        names = ", ".join(f"{p} (did you mean {near[p][0]}?)" if near[p] else p for p in unknown)
+        raise BuildError(
+            f"--pages: no such page: {names}; the pages are in module_tree.json "
+            "(a sub-page is written with the page it is part of)"
+        )
 
 
 def _stability(
