@@ -11,6 +11,7 @@ pages named, first, in the order given.
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from pathlib import Path
@@ -25,6 +26,7 @@ from cocowiki.config import load_config
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import BuildError
 from cocowiki.pages.command import build_config
+from cocowiki.verify import run_verify_command
 from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid
@@ -149,6 +151,15 @@ def test_a_sub_module_call_writes_sub_pages_first_and_summarises_them_into_the_p
     assert "shop/pricing.py#price" in on["shop"] and "shop/orders.py#Order" not in on["shop"]
     counts = Counter(c for components in on.values() for c in components)
     assert [c for c, n in counts.items() if n != 1] == []
+
+    # `cw verify` checks the sub-pages as any page: their citations and reads
+    out, err = io.StringIO(), io.StringIO()
+    status = run_verify_command(
+        repo, output, as_json=True, diagram_checker=checker.check, stdout=out, stderr=err
+    )
+    verified = json.loads(out.getvalue())
+    assert status == 0, verified
+    assert verified["pages"] == 6 and verified["pages_failed"] == []
 
     # a clean rerun asks nothing and keeps the sub-pages
     with ScriptedServer([]) as server:

@@ -813,6 +813,8 @@ def publish_sub_pages(
         store.artifact(
             "sections", SectionsArtifact(module=module.id, title=module.title, sections=sections)
         )
+        reads = [model_reads(module, made.footprints)]
+        store.artifact("research", ResearchArtifact(module=module.id, questions=reads))
         citations = {c for section in sections for c in section.citations}
         reports[module.id] = PageReport(
             id=module.id,
@@ -846,8 +848,10 @@ def publish_sub_pages(
 
 
 def sub_page_files(module_id: str) -> list[str]:
-    """The files a sub-page has: its sections and its Markdown."""
-    return [artifact_path("sections", module_id), page_path(module_id)]
+    """The files a sub-page has: its sections, its research (the model's reads) and
+    its Markdown."""
+    kinds = ("research", "sections")
+    return [*(artifact_path(kind, module_id) for kind in kinds), page_path(module_id)]
 
 
 def _viewer(

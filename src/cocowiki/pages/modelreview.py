@@ -62,11 +62,15 @@ class Reviewer:
     diagram_checker: DiagramChecker
     output: Path
 
-    def __call__(self, module_id: str, answer: str) -> PageReview:
+    def __call__(
+        self, module_id: str, answer: str, pages: Collection[str] | None = None
+    ) -> PageReview:
+        """The review of ``answer``, the page ``module_id``; ``pages``: the ids it may
+        link to (default :attr:`pages`; pass a copy when calling from another thread)."""
         markdown = carry_kept(self.published(module_id), repair_diagrams(answer))
-        return self.check(markdown)
+        return self.check(markdown, self.pages if pages is None else pages)
 
-    def check(self, markdown: str) -> PageReview:
+    def check(self, markdown: str, pages: Collection[str]) -> PageReview:
         """The review of a page as it is (no repair, no carrying)."""
         unavailable: list[Exception] = []
 
@@ -80,7 +84,7 @@ class Reviewer:
         problems = check_model_page(
             markdown,
             reader=self.reader,
-            page_ids=self.pages,
+            page_ids=pages,
             diagram_checker=diagrams,
             uncited_headings=UNCITED_HEADINGS,
         )

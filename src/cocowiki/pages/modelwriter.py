@@ -210,7 +210,8 @@ class ModelWriter:
                 if self.stopped is not None:  # a sub-writer ran out of budget
                     raise BudgetExceededError(self.stopped)
                 continue
-            review = await tiffany.to_thread(self.review, module.id, completion.text)
+            pages = frozenset(self.review.pages)  # read here: sub-writers add to it
+            review = await tiffany.to_thread(self.review, module.id, completion.text, pages)
             if not review.retry or accounting.rounds >= self.settings.repair_rounds:
                 break
             accounting.rounds += 1
@@ -254,14 +255,18 @@ class ModelWriter:
         """``record`` with the kept sections of its published page (and its sub-pages')
         carried in again and checked, when a maintainer changed them since the record
         was written; else ``record`` as it is. No model is asked."""
-        pages = [(module_id, record.markdown)]
-        pages += [(sub["id"], sub["markdown"]) for sub in record.subpages]
-        if not any(self.review.kept_changed(page, markdown) for page, markdown in pages):
+        written = [(module_id, record.markdown)]
+        written += [(sub["id"], sub["markdown"]) for sub in record.subpages]
+        if not any(self.review.kept_changed(page, markdown) for page, markdown in written):
             return record
-        return await tiffany.to_thread(self._review_again, module_id, record)
+        self.review.pages.update(sub["id"] for sub in record.subpages)
+        pages = frozenset(self.review.pages)
+        return await tiffany.to_thread(self._review_again, module_id, record, pages)
 
-    def _review_again(self, module_id: str, record: ModelRecord) -> ModelRecord:
-        review = self.review(module_id, record.markdown)
+    def _review_again(
+        self, module_id: str, record: ModelRecord, pages: frozenset[str]
+    ) -> ModelRecord:
+        review = self.review(module_id, record.markdown, pages)
         accounting = dict(record.accounting)
         accounting.update(
             problems=review.problems,
@@ -269,7 +274,7 @@ class ModelWriter:
         )
         subpages = []
         for sub in record.subpages:
-            again = self.review(sub["id"], sub["markdown"])
+            again = self.review(sub["id"], sub["markdown"], pages)
             sub_accounting = dict(sub["accounting"])
             sub_accounting.update(
                 problems=again.problems,
@@ -312,9 +317,7 @@ def published(draft: PageDraft, record: ModelRecord) -> WrittenPage:
         *evidence,
         _section(module, "rewrites", "Rewrites", 2, note),
     ]
-    # the reads of the sub-writers are this page's research too: they wrote its parts
-    reads = [*record.footprints, *(f for sub in record.subpages for f in sub["footprints"])]
-    footprints: list[Footprint] = [_footprint(f) for f in reads]
+    footprints: list[Footprint] = [_footprint(f) for f in record.footprints]
     subpages = [_sub_page(draft, SubPage(**sub)) for sub in record.subpages]
     return WrittenPage(
         sections, record.summary, dict(record.accounting), footprints, subpages=subpages
@@ -332,7 +335,8 @@ def _sub_page(draft: PageDraft, sub: SubPage) -> WrittenSubPage:
         _guide(draft.facts, module, sub.markdown, sorted(sub.components)),
         _section(module, "rewrites", "Rewrites", 2, note),
     ]
-    page = WrittenPage(sections, sub.summary, dict(sub.accounting))
+    footprints: list[Footprint] = [_footprint(f) for f in sub.footprints]
+    page = WrittenPage(sections, sub.summary, dict(sub.accounting), footprints)
     return WrittenSubPage(module, page)
 
 
