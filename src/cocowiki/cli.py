@@ -96,7 +96,7 @@ def plan(
     model: str | None = typer.Option(
         None,
         "--model",
-        help="provider:model that groups the files into modules (default: [plan] model; "
+        help="provider:model that groups the files into modules (default: \\[plan] model; "
         "none: directories only). See docs/cocowiki/plan.md.",
     ),
     as_json: bool = JsonOption,
@@ -127,10 +127,13 @@ def build(
         None,
         "--model",
         help="Write pages with this model (provider:model, as tiffany.models takes it; "
-        "default: [writer] model). Keys come from the environment only.",
+        "default: \\[writer] model). Keys come from the environment only.",
     ),
     pages: str | None = typer.Option(
-        None, "--pages", help="Ask the model only for these page ids (comma-separated)."
+        None,
+        "--pages",
+        help="Ask the model only for these page ids (comma-separated), written first, "
+        "in this order.",
     ),
     jobs: int = typer.Option(4, "--jobs", help="Pages written by the model at once."),
     max_calls: int | None = typer.Option(
@@ -248,7 +251,7 @@ def ask(
     model: str | None = typer.Option(
         None,
         "--model",
-        help="provider:model for a short grounded answer (default: [writer] model when "
+        help="provider:model for a short grounded answer (default: \\[writer] model when "
         "its kind is 'model'; otherwise none: the evidence alone).",
     ),
     as_json: bool = JsonOption,

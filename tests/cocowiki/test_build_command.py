@@ -91,3 +91,16 @@ def test_output_may_not_be_the_repository(tmp_path: Path) -> None:
         "use a subdirectory such as .cocowiki\n"
     )
     assert not (repo / "catalog.sqlite").exists()
+
+
+def test_help_shows_the_config_sections_it_names() -> None:
+    """Rich reads ``[writer]`` as markup and would drop it from the help."""
+    from typer.testing import CliRunner
+
+    from cocowiki.cli import app
+
+    runner = CliRunner()
+    for command, section in [("build", "[writer] model"), ("plan", "[plan]"), ("ask", "[writer]")]:
+        done = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert done.exit_code == 0, done.output
+        assert section in done.output, command

@@ -120,10 +120,16 @@ def test_the_prompt_holds_the_tree_and_every_file_numbered_and_grouped_by_file(
     assert " 6 | class Order:\n" in block and "14 |         return sum(" in block
     assert "## Public API\n" in pack and "- shop/pricing.py#price\n" in pack
     assert "## References in (used by)\n- repo: " in pack
-    assert [tool["function"]["name"] for tool in shop["tools"]] == [
+    tools = {tool["function"]["name"]: tool["function"] for tool in shop["tools"]}
+    assert list(tools) == [
         "read_code_components",
         "read_file",
+        "generate_sub_module_documentation",
     ]
+    sub = tools["generate_sub_module_documentation"]["parameters"]
+    assert sub["required"] == ["name", "component_ids"]
+    assert sub["properties"]["component_ids"]["type"] == "array"
+    assert "Mermaid 11 traps to avoid" in system and "never `--`" in system
 
 
 def test_leaves_are_written_first_and_a_parent_is_shown_its_childrens_summaries(

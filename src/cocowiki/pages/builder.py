@@ -20,11 +20,12 @@ exist are removed, and the viewer is rendered.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,8 @@ from .graph import (
     tree_digest,
 )
 from .manifest import build_manifest, manifest_path, read_manifest, without_timings, write_manifest
-from .modelwriter import model_reads, writer_run
+from .modelreview import Reviewer
+from .modelwriter import ModelWriter, model_reads, writer_run
 from .notebook import build_notebook
 from .page import page_sections
 from .research import research_module
@@ -156,6 +158,9 @@ class PageReport:
     writer: dict[str, Any] | None = None
     #: Why the model did not write this page in this build (it is asked next build).
     pending: str | None = None
+    #: Pages the model split off this one (``generate_sub_module_documentation``),
+    #: parents before their children; they are reported, and reused, with this page.
+    subpages: list[PageReport] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -186,22 +191,44 @@ class PageReport:
 
     def record(self) -> dict[str, Any]:
         """What the build graph keeps of the page, to report it without building it."""
-        record = {"files": self.files, "counts": self.counts, "cited": self.cited}
+        record: dict[str, Any] = {"files": self.files, "counts": self.counts, "cited": self.cited}
+        if self.subpages:
+            record["subpages"] = [
+                {"id": s.id, "title": s.title, "parent": s.parent, "children": s.children}
+                | s.record()
+                for s in self.subpages
+            ]
         return record | ({"writer": self.writer} if self.writer is not None else {})
 
     @classmethod
     def reused(cls, module: Module, record: Mapping[str, Any]) -> PageReport:
+        subpages = [
+            cls(
+                id=sub["id"],
+                title=sub["title"],
+                parent=sub["parent"],
+                children=sub["children"],
+                files=sub["files"],
+                counts=sub["counts"],
+                cited=sub["cited"],
+                written=False,
+                recomputed=False,
+                writer=sub.get("writer"),
+            )
+            for sub in record.get("subpages", [])
+        ]
         return cls(
             id=module.id,
             title=module.title,
             parent=module.parent,
-            children=list(module.children),
+            children=[*module.children, *(s.id for s in subpages if s.parent == module.id)],
             files=record["files"],
             counts=record["counts"],
             cited=record["cited"],
             written=False,
             recomputed=False,
             writer=record.get("writer"),
+            subpages=subpages,
         )
 
 
@@ -367,6 +394,7 @@ def _build(
             check_name(module.id)
     except UnsafeName as exc:
         raise BuildError(f"module tree: {exc}; run `cw plan` again") from exc
+    _check_selected(config, tree)
     timings["plan"] = time.perf_counter() - mark
 
     previous = read_manifest(output)
@@ -384,14 +412,17 @@ def _build(
         }
         facts = RepositoryFacts.build(repo, output, index, tree)
         inputs = Inputs(facts, state["tool"], state["index"], *_stability(graph, state, catalog))
+        checks = PageDiagramChecks(DiagramCache.load(output), diagram_checker)
+        # the reviewer reads files from worker threads: untracked, so never a page's input
+        review = Reviewer(SourceReader(repo), {m.id for m in tree}, checks.check, output)
         try:
-            writer = make_writer(config.writer, config.limits, output)
+            writer = make_writer(config.writer, config.limits, output, review)
         except WriterError as exc:
             raise BuildError(str(exc)) from exc
         inputs.writer = writer.identity
         track(facts, inputs)
         entry_points, entry_points_recomputed = _entry_points(facts, inputs, graph)
-        with PageDiagramChecks(DiagramCache.load(output), diagram_checker) as checks:
+        with checks:
             try:
                 pages = tiffany.run(
                     _build_pages,
@@ -419,11 +450,12 @@ def _build(
         report("verify", 0, 1)
         recomputed = [page for page in pages if page.recomputed]
         reader = SourceReader(repo)
+        ids = {page.id for page in pages}
         for page in recomputed:
-            evidence = evidence_problems(reader, page.sections, tree.modules)
+            evidence = evidence_problems(reader, page.sections, ids)
             written = (page.writer or {}).get("problems", [])
             page.problems = written + parse_problems.get(page.id, []) + evidence
-        done = [page for page in recomputed if page.pending is None]
+        done = [p for p in recomputed if p.pending is None and p.id in tree.modules]
         graph.put_all({page_node(p.id): _page_node(p, inputs, store) for p in done})
         for page in recomputed:
             if page.pending is not None:  # asked again next build
@@ -467,6 +499,20 @@ def _build(
         diagrams_not_checked=None if unavailable is None else str(unavailable),
         model_run=writer_run(writer, tree),
     )
+
+
+def _check_selected(config: BuildConfig, tree: ModuleTree) -> None:
+    """``--pages`` names pages of the tree (a sub-page is written with its parent)."""
+    if not config.writer.uses_model or not config.limits.pages:
+        return
+    unknown = [page for page in config.limits.pages if page not in tree.modules]
+    if unknown:
+        near = {p: difflib.get_close_matches(p, list(tree.modules), n=1) for p in unknown}
+        names = ", ".join(f"{p} (did you mean {near[p][0]}?)" if near[p] else p for p in unknown)
+        raise BuildError(
+            f"--pages: no such page: {names}; the pages are in module_tree.json "
+            "(a sub-page is written with the page it is part of)"
+        )
 
 
 def _stability(
@@ -549,12 +595,14 @@ def _own_inputs(module: Module) -> list[str]:
 
 
 def _page_node(page: PageReport, inputs: Inputs, store: OutputStore) -> Node:
-    """A page built in this run, as the graph keeps it: what it read, what it made."""
-    written = {relative: store.digests[relative] for relative in node_files(page.id)}
+    """A page built in this run, as the graph keeps it: what it read, what it made (its
+    sub-pages' files and problems too: they are written again exactly when it is)."""
+    files = [*node_files(page.id), *(f for sub in page.subpages for f in sub_page_files(sub.id))]
+    written = {relative: store.digests[relative] for relative in files}
     record = {
         **page.record(),
         "summary": inputs.summaries[page.id],
-        "problems": page.problems,
+        "problems": [*page.problems, *(p for sub in page.subpages for p in sub.problems)],
         "outputs": NodeOutputs.of(store.root, written).files,
     }
     return Node(inputs.recorded[page.id], record)
@@ -626,22 +674,50 @@ async def _build_pages(
             inputs.recorded[module.id] = inputs.digests(keys)
             written = await writer.write(draft)
             page = publish_page(module, parts, written, store)
+            page.subpages = publish_sub_pages(page, written, store)
             inputs.summaries[module.id] = summary_digest(
                 notebook.title, notebook.summary, written.summary
             )
         reports[module.id] = page
         done[module.id].set()
-        if page.recomputed:
-            checks.submit(module.id, page_diagrams(page.sections))
+        for built in [page, *page.subpages]:
+            if built.recomputed:
+                checks.submit(built.id, page_diagrams(built.sections))
         report("pages", len(reports), len(tree))
 
+    selected = writer.limits.pages if isinstance(writer, ModelWriter) else None
     try:
         async with tiffany.TaskGroup() as group:
-            for module in tree.build_order():
+            for module in _spawn_order(tree, selected):
                 await group.spawn(build, module, name=f"page:{module.id}")
     except BaseExceptionGroup as group_error:
         raise _first(group_error) from None
-    return [reports[module_id] for module_id in _tree_order(tree)]
+    return [
+        each
+        for module_id in _tree_order(tree)
+        for each in [reports[module_id], *reports[module_id].subpages]
+    ]
+
+
+def _spawn_order(tree: ModuleTree, selected: Collection[str] | None) -> list[Module]:
+    """The order pages are started in: leaves first, each parent after its children;
+    with ``--pages``, the selected pages first, in the order given (each after the pages
+    below it), then the rest."""
+    order = tree.build_order()
+    if not selected:
+        return order
+    first: dict[str, Module] = {}
+    for module_id in selected:
+        if module_id in tree.modules:
+            for module in _subtree_order(tree, module_id):
+                first.setdefault(module.id, module)
+    return [*first.values(), *(m for m in order if m.id not in first)]
+
+
+def _subtree_order(tree: ModuleTree, module_id: str) -> list[Module]:
+    """``module_id``'s subtree, leaves first, the module last."""
+    module = tree[module_id]
+    return [m for child in module.children for m in _subtree_order(tree, child)] + [module]
 
 
 def _first(error: BaseException) -> BaseException:
@@ -723,6 +799,59 @@ def publish_page(
         writer=written.accounting,
         pending=written.pending,
     )
+
+
+def publish_sub_pages(
+    page: PageReport, written: WrittenPage, store: OutputStore
+) -> list[PageReport]:
+    """Write the pages the model split off ``page`` (its sections and Markdown) and add
+    them to the tree under it; parents before their children."""
+    reports: dict[str, PageReport] = {}
+    for sub in written.subpages:
+        module, made = sub.module, sub.page
+        sections = made.sections
+        store.artifact(
+            "sections", SectionsArtifact(module=module.id, title=module.title, sections=sections)
+        )
+        reads = [model_reads(module, made.footprints)]
+        store.artifact("research", ResearchArtifact(module=module.id, questions=reads))
+        citations = {c for section in sections for c in section.citations}
+        reports[module.id] = PageReport(
+            id=module.id,
+            title=module.title,
+            parent=module.parent,
+            children=[],
+            files=[],
+            counts={
+                "components": sum(len(section.components) for section in sections),
+                "citations": len(citations),
+                "diagrams": sum(len(section.diagrams) for section in sections),
+            },
+            cited=sorted({c.path for c in citations}),
+            written=store.page(module.id, made.markdown),
+            sections=sections,
+            writer=made.accounting,
+        )
+    for report in reports.values():
+        parent = reports.get(report.parent or "", page)
+        parent.children.append(report.id)
+    ordered: list[PageReport] = []
+
+    def visit(report: PageReport) -> None:
+        for child in report.children:
+            if child in reports:
+                ordered.append(reports[child])
+                visit(reports[child])
+
+    visit(page)
+    return ordered
+
+
+def sub_page_files(module_id: str) -> list[str]:
+    """The files a sub-page has: its sections, its research (the model's reads) and
+    its Markdown."""
+    kinds = ("research", "sections")
+    return [*(artifact_path(kind, module_id) for kind in kinds), page_path(module_id)]
 
 
 def _viewer(

@@ -92,7 +92,7 @@ def build_config(
         writer = dataclasses.replace(writer, kind="model", model=model)
     selected = None
     if pages is not None:
-        selected = frozenset(part.strip() for part in pages.split(",") if part.strip())
+        selected = tuple(dict.fromkeys(part.strip() for part in pages.split(",") if part.strip()))
         if not selected:
             raise ConfigError("--pages needs page ids, e.g. --pages overview,src_app")
     try:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 
+from .mermaid_repair import MERMAID_TRAPS
+
 #: Bump whenever :data:`PAGE_CONTRACT` changes meaning: every model page is asked again.
-CONTRACT_VERSION = 1
+#: 2: the Mermaid 11 traps are part of the contract; sub-pages.
+CONTRACT_VERSION = 2
 
 SUMMARY_START = "<!-- cw:summary -->"
 SUMMARY_END = "<!-- /cw:summary -->"
@@ -46,7 +49,8 @@ Rules:
   (for example `src/app/cache.py:12-40`), using the line numbers you were shown. Cite the
   lines that contain what the sentence names. Never cite a line a file does not have.
 - Do not write an evidence map or a note on how the page is kept up to date: cocowiki
-  appends those.
+  appends those. Do not write <!-- cw:keep --> markers: they mark what maintainers
+  wrote, and cocowiki carries their sections into your page.
 - To read code you were not shown in full, call read_code_components(ids) or
   read_file(path, start, end). For a module too large for one page, call
   generate_sub_module_documentation(name, component_ids) for each coherent part; its
@@ -56,8 +60,9 @@ Rules:
 
 
 def contract_system() -> str:
-    """The system message every model page of this version of cocowiki is written with."""
-    return system_prompt("")
+    """The system message every model page of this version of cocowiki is written with:
+    the contract, then the Mermaid 11 traps (:data:`~.mermaid_repair.MERMAID_TRAPS`)."""
+    return system_prompt(MERMAID_TRAPS)
 
 
 def system_prompt(mermaid_traps: str) -> str:
@@ -65,7 +70,7 @@ def system_prompt(mermaid_traps: str) -> str:
     traps = mermaid_traps.strip()
     if not traps:
         return PAGE_CONTRACT
-    return f"{PAGE_CONTRACT}\nMermaid 11 rejects these; write around them:\n{traps}\n"
+    return f"{PAGE_CONTRACT}\n{traps}\n"
 
 
 _SUMMARY = re.compile(re.escape(SUMMARY_START) + r"(.*?)" + re.escape(SUMMARY_END), re.DOTALL)

@@ -17,7 +17,7 @@ Layout under the output directory::
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,9 @@ class ModelRecord:
     summary: str
     accounting: dict[str, Any]
     footprints: list[dict[str, Any]]
+    #: The sub-pages the model asked for (:class:`~.modelsubpages.SubPage` as dicts),
+    #: deeper ones before their parents.
+    subpages: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ModelRecords:
@@ -97,6 +100,7 @@ class ModelRecords:
         summary: str,
         accounting: Accounting,
         footprints: list[Footprint],
+        subpages: list[dict[str, Any]] | None = None,
     ) -> ModelRecord:
         record = ModelRecord(
             key=key,
@@ -104,7 +108,23 @@ class ModelRecords:
             summary=summary,
             accounting=accounting.to_dict(),
             footprints=[f.model_dump(mode="json") for f in footprints],
+            subpages=subpages or [],
         )
+        return self._write(module_id, record)
+
+    def rewrite(
+        self,
+        module_id: str,
+        record: ModelRecord,
+        markdown: str,
+        accounting: dict[str, Any],
+        subpages: list[dict[str, Any]],
+    ) -> ModelRecord:
+        """``record`` with its pages reviewed again (kept sections carried), same key."""
+        again = replace(record, markdown=markdown, accounting=accounting, subpages=subpages)
+        return self._write(module_id, again)
+
+    def _write(self, module_id: str, record: ModelRecord) -> ModelRecord:
         write_atomic(self.path(module_id), json.dumps(asdict(record), indent=1) + "\n")
         return record
 

@@ -52,11 +52,15 @@ def build_source_pack(
     dossier: ComponentDossier,
     children: Mapping[str, str],
     budget: int = DEFAULT_PACK_TOKENS,
+    tree: ModuleTree | None = None,
 ) -> SourcePack:
-    """The pack of ``module``; ``children`` maps each child's id to its page's summary."""
-    tree = module_tree_text(facts.tree, module.id)
-    tail = facts_text(dossier) + children_text(facts.tree, module, children)
-    left = budget - estimate_tokens(tree + tail)
+    """The pack of ``module``; ``children`` maps each child's id to its page's summary.
+    ``tree`` is the module tree to show (default: the planned one; a sub-page is shown
+    the tree with the sub-pages planned so far)."""
+    shown = tree if tree is not None else facts.tree
+    tree_text = module_tree_text(shown, module.id)
+    tail = facts_text(dossier) + children_text(shown, module, children)
+    left = budget - estimate_tokens(tree_text + tail)
     components: dict[str, list[ComponentFacts]] = {}
     for component in dossier.components:
         components.setdefault(component.citation.path, []).append(component)
@@ -73,7 +77,7 @@ def build_source_pack(
             left -= estimate_tokens(blocks[path])
             outlined.append(path)
     files = "".join(blocks[f.path] for f in dossier.files)
-    return SourcePack(module.id, tree + files + tail, tuple(full), tuple(outlined))
+    return SourcePack(module.id, tree_text + files + tail, tuple(full), tuple(outlined))
 
 
 def module_tree_text(tree: ModuleTree, marked: str) -> str:

@@ -14,6 +14,7 @@ The checks read only section artifacts, so ``cw verify`` can reuse them on a bui
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -101,6 +102,10 @@ class PageDiagramChecks:
 
     ``checker`` replaces the pool (tests share one process across builds); it is called
     from one thread, one request at a time.
+
+    :meth:`check` parses at once and waits for the answer, for the model writer, which
+    must know whether a page's diagrams parse before it publishes the page; what it
+    learns is not parsed again when the page is :meth:`submit`-ted.
     """
 
     def __init__(self, cache: DiagramCache, checker: DiagramChecker | None = None) -> None:
@@ -115,10 +120,32 @@ class PageDiagramChecks:
         self._serial: ThreadPoolExecutor | None = None
         self._pending: dict[str, tuple[Future[list[str | None]], int]] = {}
         self._pages: list[tuple[str, list[str], dict[str, str | None]]] = []
+        #: Answers :meth:`check` waited for (it may be called from worker threads).
+        self._checked: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def check(self, texts: Sequence[str]) -> list[str | None]:
+        """The parser's answer for each of ``texts`` (None: it parses), waited for; the
+        shape of a :data:`DiagramChecker`. Raises :class:`MermaidUnavailable` (or
+        :class:`MermaidCheckerFailed`) when they cannot be checked."""
+        known = self._known(texts)
+        new = [t for t in dict.fromkeys(texts) if t not in known]
+        if new:
+            answers = self._parse(new).result()
+            with self._lock:
+                self._checked.update(zip(new, answers, strict=True))
+            known.update(zip(new, answers, strict=True))
+        return [known[text] for text in texts]
+
+    def _known(self, texts: Sequence[str]) -> dict[str, str | None]:
+        known = self.cache.known(texts)
+        with self._lock:
+            known.update((t, self._checked[t]) for t in texts if t in self._checked)
+        return known
 
     def submit(self, page: str, texts: list[str]) -> None:
         """Start checking ``page``'s diagrams (its Mermaid sources in reading order)."""
-        known = self.cache.known(texts)
+        known = self._known(texts)
         new = [t for t in dict.fromkeys(texts) if t not in known and t not in self._pending]
         if new:
             future = self._parse(new)
@@ -163,13 +190,15 @@ class PageDiagramChecks:
         self.close()
 
     def _parse(self, texts: list[str]) -> Future[list[str | None]]:
-        if self._checker is not None:
-            if self._serial is None:
-                self._serial = ThreadPoolExecutor(1, thread_name_prefix="cw-diagrams")
-            return self._serial.submit(self._checker, texts)
-        if self._pool is None:
-            self._pool = MermaidPool()
-        return self._pool.submit(texts)
+        with self._lock:
+            if self._checker is not None:
+                if self._serial is None:
+                    self._serial = ThreadPoolExecutor(1, thread_name_prefix="cw-diagrams")
+                return self._serial.submit(self._checker, texts)
+            if self._pool is None:
+                self._pool = MermaidPool()
+            pool = self._pool
+        return pool.submit(texts)
 
 
 def evidence_problems(

@@ -35,6 +35,7 @@ class PageDraft:
     module: Module
     sections: list[PageSectionArtifact]
     pack: SourcePack | None = None
+    dossier: ComponentDossier | None = None
 
 
 @dataclass(slots=True)
@@ -45,7 +46,8 @@ class WrittenPage:
     from them); ``summary`` is what a model page hands to its parent (empty for the
     deterministic writer, whose notebook holds it); ``accounting`` is the manifest's
     ``writer`` entry; ``pending`` says why a model did not write the page in this build
-    (its deterministic page stands in, and the next build asks again).
+    (its deterministic page stands in, and the next build asks again); ``subpages``
+    are the pages the model split off this one (deeper ones before their parents).
     """
 
     sections: list[PageSectionArtifact]
@@ -53,10 +55,19 @@ class WrittenPage:
     accounting: dict[str, Any] | None = None
     footprints: list[Footprint] = field(default_factory=list)
     pending: str | None = None
+    subpages: list[WrittenSubPage] = field(default_factory=list)
 
     @property
     def markdown(self) -> str:
         return render_page(self.sections)
+
+
+@dataclass(slots=True)
+class WrittenSubPage:
+    """A page a model split off the page it was writing: where it sits, what it is."""
+
+    module: Module
+    page: WrittenPage
 
 
 class PageWriter(Protocol):

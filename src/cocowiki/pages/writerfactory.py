@@ -2,7 +2,8 @@
 
 Without a model (no ``--model``, no ``[writer] model``) the deterministic writer; with
 one, a :class:`~.modelwriter.ModelWriter` on a ``tiffany.models`` client whose
-response cache lives in the output folder (so a build can replay with no model). Keys
+response cache lives in the output folder (so a build can replay with no model), whose
+answers ``review`` checks (:class:`~.modelreview.Reviewer`). Keys
 come from the environment only, as ``tiffany.models`` reads them; nothing here writes
 one anywhere.
 """
@@ -15,8 +16,9 @@ from tiffany.models import ConfigError as ModelConfigError
 from tiffany.models import client
 
 from ..config import WriterConfig
+from .modelreview import Reviewer
 from .modelstore import RESPONSES_DIR, ModelRecords
-from .modelwriter import ModelWriter, publish_as_is
+from .modelwriter import ModelWriter
 from .writer import DeterministicWriter, PageWriter
 from .writerrun import RunLimits
 
@@ -25,7 +27,9 @@ class WriterError(Exception):
     """The model writer cannot start; the message names the problem and the fix."""
 
 
-def make_writer(settings: WriterConfig, limits: RunLimits, output: Path) -> PageWriter:
+def make_writer(
+    settings: WriterConfig, limits: RunLimits, output: Path, review: Reviewer
+) -> PageWriter:
     if not settings.uses_model:
         return DeterministicWriter()
     try:
@@ -36,4 +40,4 @@ def make_writer(settings: WriterConfig, limits: RunLimits, output: Path) -> Page
         )
     except ModelConfigError as exc:
         raise WriterError(f"--model {settings.model}: {exc}") from exc
-    return ModelWriter(llm, settings.model, settings, ModelRecords(output), limits, publish_as_is)
+    return ModelWriter(llm, settings.model, settings, ModelRecords(output), limits, review)

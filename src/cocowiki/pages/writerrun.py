@@ -10,6 +10,7 @@ response cache and are replayed for free.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from tiffany.models import SpendingLimit
@@ -17,9 +18,11 @@ from tiffany.models import SpendingLimit
 
 @dataclass(frozen=True, slots=True)
 class RunLimits:
-    """``--pages``, ``--jobs``, ``--max-calls`` and ``--max-cost`` of ``cw build``."""
+    """``--pages``, ``--jobs``, ``--max-calls`` and ``--max-cost`` of ``cw build``.
 
-    pages: frozenset[str] | None = None
+    ``pages`` keeps the order given: the build starts those pages first, in that order."""
+
+    pages: Collection[str] | None = None
     jobs: int = 4
     max_calls: int | None = None
     max_cost: float | None = None
