@@ -102,8 +102,8 @@ GUIDES: dict[str, Guide] = {
         },
         purposes={"geom": "geom/doc.go", "shapes": "shapes/shapes.go"},
         imports={
-            ("main.go", 'example.com/geo/shapes'): "shapes/base.go",
-            ("geom/dist.go", 'example.com/geo/shapes'): "shapes/base.go",
+            ("main.go", "example.com/geo/shapes"): "shapes/base.go",
+            ("geom/dist.go", "example.com/geo/shapes"): "shapes/base.go",
         },
         suite=("geom", ("geom/dist_test.go",), "go test ./geom/..."),
         tested="geom/dist.go",
@@ -309,9 +309,7 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(
-    tmp_path_factory: pytest.TempPathFactory, checker: MermaidChecker
-) -> dict[str, Built]:
+def built(tmp_path_factory: pytest.TempPathFactory, checker: MermaidChecker) -> dict[str, Built]:
     """Every language's fixture, with its guide's files, built once for the module."""
     wikis: dict[str, Built] = {}
     for language in LANGUAGES:
@@ -404,6 +402,7 @@ def test_a_suite_is_one_page_that_says_how_to_run_it(
     assert not [m for m in wiki.modules if m["kind"] == "code" and _only_suites(m["files"])]
     page = wiki.owner(files[0])
     assert page["kind"] == "tests" and set(files) <= set(page["files"])
+    assert page["path"] == home
     sections = wiki.sections(page["id"])
     assert f"```sh\n{command}\n```" in sections["run"].markdown
     tested = wiki.owner(guide.tested)["id"]
@@ -420,3 +419,42 @@ def _only_suites(files: list[str]) -> bool:
     from cocowiki.index.suites import suite_kind
 
     return bool(files) and all(suite_kind(path) is not None for path in files)
+
+
+_NODE = re.compile(r'^\s*(n\d+)\["([^"]*)"\]', re.M)
+_EDGE = re.compile(r"^\s*(n\d+) -->(?:\|\"\d+\"\|)? (n\d+)", re.M)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_overview_draws_the_references_between_top_modules(
+    language: str, built: dict[str, Built]
+) -> None:
+    """The overview's one diagram of its parts has an edge wherever a top module's code
+    (with its whole subtree), or the overview's own files, reference another's."""
+    from cocowiki.pages.facts import is_confident
+
+    wiki = built[language]
+    by_id = {m["id"]: m for m in wiki.modules}
+    root = next(m for m in wiki.modules if m["parent"] is None)
+    top = {child: _subtree_files(by_id, child) for child in root["children"]}
+    group = {path: child for child, files in top.items() for path in files}
+    group |= {path: root["id"] for path in root["files"]}
+    label = {m: by_id[m]["title"] for m in top} | {root["id"]: f"{root['title']} (own files)"}
+    expected = {
+        (label[group[r.path]], label[group[r.target_path]])
+        for r in wiki.index.references
+        if r.path in group
+        and r.target_path in group
+        and group[r.path] != group[r.target_path]
+        and is_confident(r.confidence)
+    }
+    diagrams = wiki.sections("overview")["fit"].diagrams
+    assert len(diagrams) == 1 and diagrams[0].startswith("flowchart TB")
+    names = dict(_NODE.findall(diagrams[0]))
+    drawn = {(names[a], names[b]) for a, b in _EDGE.findall(diagrams[0])}
+    assert expected and expected <= drawn, (expected, drawn)
+
+
+def _subtree_files(by_id: dict[str, dict[str, Any]], module_id: str) -> list[str]:
+    module = by_id[module_id]
+    return [*module["files"], *(f for c in module["children"] for f in _subtree_files(by_id, c))]
