@@ -20,8 +20,9 @@ issue's "done means", each check a ratio with its goal:
   docstring, ``//!``, a package comment, a README in the folder), the share whose Purpose
   opens with a citation of that documentation (goal: all);
 * ``ranked``: of the code pages that name key components, the share whose first one is
-  public, and referenced from another file whenever any component of the page is
-  (goal: at least 90%);
+  public, and referenced from another file whenever any component of the page is; of a
+  page none of whose public components is used elsewhere (a module private to its crate),
+  a component visible beyond its file and used elsewhere (goal: at least 90%);
 * ``resolved``: of the imports that name the repository's own code (Rust ``crate::``,
   ``self::``, ``super::``; Go paths under the ``go.mod`` module; Python relative
   imports), the share resolved to a file (goal: at least 95%);
@@ -157,7 +158,10 @@ def check_titles(wiki: Wiki) -> Check:
 def _module_docs(wiki: Wiki, module: dict[str, Any]) -> set[str]:
     """Where the module's own documentation is: its package files (``__init__.py``,
     ``mod.rs``, ``doc.go``, a README, ...) that carry it, else any of its files with a
-    module docstring, ``//!`` or package comment."""
+    module docstring, ``//!`` or package comment; test and mock files never speak for a
+    module ("Mock version of std::fs::File" is not what ``fs`` is for)."""
+    from cocowiki.pages.moduledocs import is_suite_or_mock
+
     files = module["files"]
     marks = ",".join("?" * len(files))
     documented = wiki.rows(
@@ -174,7 +178,7 @@ def _module_docs(wiki: Wiki, module: dict[str, Any]) -> set[str]:
         if module["path"] and folder.is_dir()
         else set()
     )
-    docs = {path for (path,) in documented} | readmes
+    docs = {path for (path,) in documented if not is_suite_or_mock(path)} | readmes
     entry = {path for path in docs if _is_package_file(path, module["path"])}
     return entry or docs
 
@@ -224,30 +228,38 @@ def check_ranked(wiki: Wiki) -> Check:
             continue
         total += 1
         first = named[0]
-        public, fan_in = _component_use(wiki, first)
+        visibility, fan_in = _component_use(wiki, first)
         files = module["files"]
         marks = ",".join("?" * len(files))
-        any_used = wiki.rows(
-            "SELECT COUNT(*) FROM refs r JOIN components c ON r.target_id = c.id "
-            f"WHERE c.path IN ({marks}) AND r.path != c.path",
-            *files,
-        )[0][0]
-        if public and (fan_in or not any_used):
+        used = dict(
+            wiki.rows(
+                "SELECT c.visibility, COUNT(*) FROM refs r JOIN components c "
+                f"ON r.target_id = c.id WHERE c.path IN ({marks}) AND r.path != c.path "
+                "AND c.kind NOT IN ('module', 'impl') "
+                "GROUP BY c.visibility",
+                *files,
+            )
+        )
+        if visibility == "public":
+            ok = bool(fan_in) or not used
+        else:  # a page of a crate-private module: what the rest of the crate uses
+            ok = visibility != "private" and bool(fan_in) and not used.get("public")
+        if ok:
             good += 1
         else:
             bad.append(f"{module['title']}: {first}")
     return Check("ranked", good, total, 0.9, tuple(bad[:3]))
 
 
-def _component_use(wiki: Wiki, component_id: str) -> tuple[bool, int]:
+def _component_use(wiki: Wiki, component_id: str) -> tuple[str, int]:
     rows = wiki.rows("SELECT visibility, path FROM components WHERE id = ?", component_id)
     if not rows:
-        return False, 0
+        return "", 0
     visibility, path = rows[0]
     fan_in = wiki.rows(
         "SELECT COUNT(*) FROM refs WHERE target_id = ? AND path != ?", component_id, path
     )[0][0]
-    return visibility == "public", fan_in
+    return str(visibility), fan_in
 
 
 def _own_import(wiki: Wiki, language: str) -> Callable[[str], bool]:
