@@ -458,3 +458,86 @@ def test_the_overview_draws_the_references_between_top_modules(
 def _subtree_files(by_id: dict[str, dict[str, Any]], module_id: str) -> list[str]:
     module = by_id[module_id]
     return [*module["files"], *(f for c in module["children"] for f in _subtree_files(by_id, c))]
+
+
+RUNNER_CASES = [
+    # (kind, home, files, language, {path: text}) -> command, the file it is read from
+    (
+        "benchmarks",
+        "benches",
+        ["benches/a.rs"],
+        "rust",
+        {"Cargo.toml": "[package]\n"},
+        "cargo bench",
+    ),
+    (
+        "examples",
+        "examples",
+        ["examples/hi.rs"],
+        "rust",
+        {"Cargo.toml": "[package]\n"},
+        "cargo run --example hi",
+    ),
+    (
+        "tests",
+        "app/src/test",
+        ["app/src/test/T.kt"],
+        "kotlin",
+        {"app/build.gradle.kts": "", "app/gradlew": ""},
+        "./gradlew test",
+    ),
+    ("tests", "t", ["t/x.c"], "c", {"Makefile": "all:\n\ncheck: all\n"}, "make check"),
+    (
+        "tests",
+        "tests",
+        ["tests/test_a.py"],
+        "python",
+        {"tests/conftest.py": "x = 1\n"},
+        "pytest tests",
+    ),
+    (
+        "tests",
+        "tests",
+        ["tests/test_a.py"],
+        "python",
+        {"tests/conftest.py": "", "setup.cfg": "[tool:pytest]\n"},
+        "pytest tests",
+    ),
+    (
+        "tests",
+        "spec",
+        ["spec/a.spec.ts"],
+        "typescript",
+        {"package.json": '{"devDependencies": {"jest": "29"}}'},
+        "npx jest spec",
+    ),
+    (
+        "benchmarks",
+        "",
+        ["x_bench.go"],
+        "go",
+        {"go.mod": "module m\n"},
+        "go test -run '^$' -bench . ./...",
+    ),
+    ("tests", "tests", ["tests/test_a.py"], "python", {}, "pytest tests"),
+]
+
+
+@pytest.mark.parametrize(("kind", "home", "files", "language", "tree", "command"), RUNNER_CASES)
+def test_the_runner_comes_from_the_build_files(
+    kind: str, home: str, files: list[str], language: str, tree: dict[str, str], command: str
+) -> None:
+    from cocowiki.pages.runners import Repository, suite_runner
+
+    def names(directory: str) -> list[str]:
+        return [p.rsplit("/", 1)[-1] for p in tree if p.rpartition("/")[0] == directory]
+
+    runner = suite_runner(
+        Repository(names, lambda path: tree[path].splitlines()), kind, home, files, language
+    )
+    assert runner.command == command
+    if tree:  # cited: the build file that says so (pytest's config before a conftest.py)
+        assert runner.path in tree and runner.line is not None
+        assert not (runner.path.endswith("conftest.py") and "setup.cfg" in tree)
+    else:
+        assert runner.path is None
