@@ -20,13 +20,25 @@ issue's "done means", each check a ratio with its goal:
   docstring, ``//!``, a package comment, a README in the folder), the share whose Purpose
   opens with a citation of that documentation (goal: all);
 * ``ranked``: of the code pages that name key components, the share whose first one is
-  public, and referenced from another file whenever any component of the page is
-  (goal: at least 90%);
+  public, and referenced from another file whenever any component of the page is; of a
+  page none of whose public components is used elsewhere (a module private to its crate),
+  a component visible beyond its file and used elsewhere (goal: at least 90%);
 * ``resolved``: of the imports that name the repository's own code (Rust ``crate::``,
   ``self::``, ``super::``; Go paths under the ``go.mod`` module; Python relative
   imports), the share resolved to a file (goal: at least 95%);
 * ``suites``: test, example and benchmark pages have no sub-pages, and no code page holds
-  only suite files (goal: all).
+  only suite files (goal: all);
+* ``suite pages``: of the suite pages, the share that say how to run the suite (a command)
+  and what it exercises on which code page (goal: all);
+* ``tests linked``: of the code pages whose Tests section names test files, the share that
+  link to the suite page holding them (goal: all);
+* ``architecture``: of the pairs of top modules (the overview's own files included) whose
+  code references the other's, the share drawn as an edge of the overview's diagram of its
+  parts (goal: all).
+
+The sources are fetched once (``apt-get download`` needs the Debian archive, ``pip
+download`` PyPI); where the network is unavailable and the cache has no copy, the
+repository is reported as not fetched, with the reason, and the run fails.
 
 Prints one row per repository and check, PASS or FAIL, and exits 1 when any check fails.
 """
@@ -146,7 +158,10 @@ def check_titles(wiki: Wiki) -> Check:
 def _module_docs(wiki: Wiki, module: dict[str, Any]) -> set[str]:
     """Where the module's own documentation is: its package files (``__init__.py``,
     ``mod.rs``, ``doc.go``, a README, ...) that carry it, else any of its files with a
-    module docstring, ``//!`` or package comment."""
+    module docstring, ``//!`` or package comment; test and mock files never speak for a
+    module ("Mock version of std::fs::File" is not what ``fs`` is for)."""
+    from cocowiki.pages.moduledocs import is_suite_or_mock
+
     files = module["files"]
     marks = ",".join("?" * len(files))
     documented = wiki.rows(
@@ -163,7 +178,7 @@ def _module_docs(wiki: Wiki, module: dict[str, Any]) -> set[str]:
         if module["path"] and folder.is_dir()
         else set()
     )
-    docs = {path for (path,) in documented} | readmes
+    docs = {path for (path,) in documented if not is_suite_or_mock(path)} | readmes
     entry = {path for path in docs if _is_package_file(path, module["path"])}
     return entry or docs
 
@@ -213,30 +228,38 @@ def check_ranked(wiki: Wiki) -> Check:
             continue
         total += 1
         first = named[0]
-        public, fan_in = _component_use(wiki, first)
+        visibility, fan_in = _component_use(wiki, first)
         files = module["files"]
         marks = ",".join("?" * len(files))
-        any_used = wiki.rows(
-            "SELECT COUNT(*) FROM refs r JOIN components c ON r.target_id = c.id "
-            f"WHERE c.path IN ({marks}) AND r.path != c.path",
-            *files,
-        )[0][0]
-        if public and (fan_in or not any_used):
+        used = dict(
+            wiki.rows(
+                "SELECT c.visibility, COUNT(*) FROM refs r JOIN components c "
+                f"ON r.target_id = c.id WHERE c.path IN ({marks}) AND r.path != c.path "
+                "AND c.kind NOT IN ('module', 'impl') "
+                "GROUP BY c.visibility",
+                *files,
+            )
+        )
+        if visibility == "public":
+            ok = bool(fan_in) or not used
+        else:  # a page of a crate-private module: what the rest of the crate uses
+            ok = visibility != "private" and bool(fan_in) and not used.get("public")
+        if ok:
             good += 1
         else:
             bad.append(f"{module['title']}: {first}")
     return Check("ranked", good, total, 0.9, tuple(bad[:3]))
 
 
-def _component_use(wiki: Wiki, component_id: str) -> tuple[bool, int]:
+def _component_use(wiki: Wiki, component_id: str) -> tuple[str, int]:
     rows = wiki.rows("SELECT visibility, path FROM components WHERE id = ?", component_id)
     if not rows:
-        return False, 0
+        return "", 0
     visibility, path = rows[0]
     fan_in = wiki.rows(
         "SELECT COUNT(*) FROM refs WHERE target_id = ? AND path != ?", component_id, path
     )[0][0]
-    return visibility == "public", fan_in
+    return str(visibility), fan_in
 
 
 def _own_import(wiki: Wiki, language: str) -> Callable[[str], bool]:
@@ -277,12 +300,102 @@ def check_suites(wiki: Wiki) -> Check:
     return Check("suites", len(wiki.modules) - len(bad), len(wiki.modules), 1.0, tuple(bad[:3]))
 
 
+def check_suite_pages(wiki: Wiki) -> Check:
+    """A suite's page says how to run it and what it exercises."""
+    suites = [m for m in wiki.modules if m.get("kind", "code") != "code"]
+    bad = []
+    for module in suites:
+        ids = {section["id"]: section for section in wiki.sections(module["id"])}
+        run = ids.get("run", {}).get("markdown", "")
+        if "```sh\n" not in run or "coverage" not in ids:
+            bad.append(module["title"])
+    return Check("suite pages", len(suites) - len(bad), len(suites), 1.0, tuple(bad[:3]))
+
+
+def check_tests_linked(wiki: Wiki) -> Check:
+    """A code page's Tests section links to the suite pages of the test files it names."""
+    owner = {path: m["id"] for m in wiki.modules for path in m["files"]}
+    good, total, bad = 0, 0, []
+    for module in wiki.code_modules():
+        tests = [s for s in wiki.sections(module["id"]) if s["id"] == "tests"]
+        named = {p for s in tests for p in re.findall(r"^- `([^`]+)`", s["markdown"], re.M)}
+        suites = {owner[path] for path in named if path in owner} - {module["id"]}
+        if not suites:
+            continue
+        total += 1
+        links = {link for s in tests for link in s["links"]}
+        if suites <= links:
+            good += 1
+        else:
+            bad.append(module["title"])
+    return Check("tests linked", good, total, 1.0, tuple(bad[:3]))
+
+
+_NODE = re.compile(r'^\s*(n\d+)\["([^"]*)"\]', re.M)
+_EDGE = re.compile(r'^\s*(n\d+) -->(?:\|"\d+"\|)? (n\d+)', re.M)
+
+
+def check_architecture(wiki: Wiki) -> Check:
+    """Every pair of top modules that reference each other is an edge of the overview's
+    diagram of its parts (top modules beyond the diagram's limit are one "more" node)."""
+    from cocowiki.pages.facts import MIN_CONFIDENCE
+
+    by_id = {m["id"]: m for m in wiki.modules}
+    root = next(m for m in wiki.modules if m["parent"] is None)
+    label = {child: by_id[child]["title"] for child in root["children"]}
+    label[root["id"]] = f"{root['title']} (own files)"
+    group = {path: child for child in root["children"] for path in _subtree(by_id, child)}
+    group |= {path: root["id"] for path in root["files"]}
+    pairs: set[tuple[str, str]] = set()
+    for source, target in wiki.rows(
+        "SELECT path, target_path FROM refs WHERE target_path IS NOT NULL AND confidence >= ?",
+        MIN_CONFIDENCE,
+    ):
+        if source in group and target in group and group[source] != group[target]:
+            pairs.add((label[group[source]], label[group[target]]))
+    diagrams = [
+        d
+        for s in wiki.sections(root["id"])
+        if s["id"] == "fit"
+        for d in s["diagrams"]
+        if d.startswith("flowchart TB")
+    ]
+    names: dict[str, str] = dict(_NODE.findall(diagrams[0])) if diagrams else {}
+    drawn = {(names[a], names[b]) for a, b in _EDGE.findall(diagrams[0])} if diagrams else set()
+    shown = set(names.values())
+    wanted = {pair for pair in pairs if pair[0] in shown and pair[1] in shown}
+    missing = sorted(wanted - drawn)
+    examples = tuple(f"{a} -> {b}" for a, b in missing[:3])
+    return Check("architecture", len(wanted) - len(missing), len(wanted), 1.0, examples)
+
+
+def _subtree(by_id: dict[str, dict[str, Any]], module_id: str) -> list[str]:
+    module = by_id[module_id]
+    return [*module["files"], *(p for child in module["children"] for p in _subtree(by_id, child))]
+
+
+class NotFetched(Exception):
+    """A repository's sources are neither cached nor downloadable here."""
+
+
+def source_of(repository: Repository, cache: Path) -> Path:
+    """The repository's cached sources, fetched first if need be; :class:`NotFetched`
+    with the reason when that fails (no network, no ``apt-get``, no such package)."""
+    try:
+        return repository.tree(cache)
+    except (subprocess.CalledProcessError, OSError, ValueError) as error:
+        raise NotFetched(
+            f"{repository.name} is not in {cache} and could not be fetched ({error}); "
+            "the benchmark needs the network once (the Debian archive, PyPI) to cache it"
+        ) from error
+
+
 def measure(key: str, cache: Path, keep: Path | None) -> tuple[list[Check], dict[str, Any]]:
     from cocowiki.index import IndexConfig
     from cocowiki.pages import BuildConfig, build_wiki
 
     repository = REPOSITORIES[key]
-    source = repository.tree(cache)
+    source = source_of(repository, cache)
     with tempfile.TemporaryDirectory() as scratch:
         repo = Path(scratch) / key
         shutil.copytree(source, repo)
@@ -298,6 +411,9 @@ def measure(key: str, cache: Path, keep: Path | None) -> tuple[list[Check], dict
             check_ranked(wiki),
             check_resolved(wiki, repository.language),
             check_suites(wiki),
+            check_suite_pages(wiki),
+            check_tests_linked(wiki),
+            check_architecture(wiki),
         ]
         summary = {
             "pages": len(result.pages),
@@ -322,12 +438,17 @@ def main() -> None:
         parser.error(f"unknown repository {unknown[0]!r}; known: {', '.join(REPOSITORIES)}")
     failed = 0
     for key in chosen:
-        checks, summary = measure(key, args.cache, args.keep)
+        try:
+            checks, summary = measure(key, args.cache, args.keep)
+        except NotFetched as error:
+            print(f"{REPOSITORIES[key].name}: NOT FETCHED: {error}")
+            failed += 1
+            continue
         print(f"{REPOSITORIES[key].name}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
         for check in checks:
             verdict = "PASS" if check.passed else "FAIL"
             failed += not check.passed
-            line = f"  {check.name:<9} {check.good:>4}/{check.total:<4} {check.ratio:6.1%}"
+            line = f"  {check.name:<12} {check.good:>4}/{check.total:<4} {check.ratio:6.1%}"
             line += f"  goal {check.goal:.0%}  {verdict}"
             if check.examples and not check.passed:
                 line += "  e.g. " + "; ".join(check.examples)

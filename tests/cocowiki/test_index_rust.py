@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from index_helpers import component_rows, doc_map, resolved_rows, signature_of
 
-from cocowiki.index import IndexResult
+from cocowiki.index import IndexConfig, IndexResult, index_repository
 
 Indexed = Callable[[str], IndexResult]
 
@@ -140,3 +141,22 @@ def test_signatures_and_qualified_names(indexed: Indexed) -> None:
     qualified = {c.id: c.qualified_name for c in result.components}
     assert qualified["src/shapes.rs#impl Shape for Circle::area"] == "crate::shapes::Circle::area"
     assert qualified["src/lib.rs"] == "crate"
+
+
+def test_module_doc_after_inner_attributes(tmp_path: Path) -> None:
+    """A crate root's lints and ``#![cfg(...)]``/``#![doc(...)]`` come before its ``//!``
+    (tokio's ``lib.rs``, ``fs/mod.rs``): the doc is still the module's, and a page's
+    citation of it covers its lines only (the first run; later ones are the same doc's
+    continuation, past another attribute)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\n')
+    (tmp_path / "src" / "lib.rs").write_text(
+        "// Copyright the authors.\n#![allow(\n    clippy::module_inception,\n)]\n"
+        "#![cfg_attr(docsrs, feature(doc_cfg))]\n\n//! A runtime.\n//!\n//! More.\n\n"
+        '#![doc(html_root_url = "x")]\n//! Later.\npub mod fs;\n'
+    )
+    (tmp_path / "src" / "fs.rs").write_text("#![cfg(not(loom))]\n\n//! Files.\npub fn open() {}\n")
+    (tmp_path / "src" / "none.rs").write_text("#![cfg(unix)]\npub fn f() {}\n//! Too late.\n")
+    result = index_repository(tmp_path, tmp_path / ".cw", IndexConfig(use_git=False))
+    docs = {c.id: c.doc for c in result.components if c.kind == "module"}
+    assert docs == {"src/lib.rs": "A runtime.\n\nMore.", "src/fs.rs": "Files.", "src/none.rs": ""}

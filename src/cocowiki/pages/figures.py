@@ -35,9 +35,13 @@ def dependency_diagram(
     """The module between its parent, the modules it uses and those that use it.
 
     Its children are drawn by :func:`architecture_diagram`; None when nothing outside
-    the module's own subtree is connected to it.
+    the module's own subtree is connected to it, and for the overview of a repository
+    with parts: there is nothing around the root, and a picture of its own files alone,
+    drawn first, hid the architecture (the references between the top modules).
     """
     if not dossier.outgoing and not dossier.incoming:
+        return None
+    if module.parent is None and module.children:
         return None
     chart = Flowchart("LR")
     chart.node(module.id, module.title, style="focus")

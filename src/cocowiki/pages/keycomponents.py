@@ -4,8 +4,10 @@ A reader of ``core`` wants ``Command`` and ``Context`` first, not the two type v
 and the helper that happen to be declared at the top of the file. The order is the
 index's importance ranking (:func:`~cocowiki.index.ranking.rank`): public before private,
 what other files use, inherit from or start at first; type variables, constants, impl
-blocks and test helpers last. Of a module with a public API, only that API is put
-forward.
+blocks and test helpers last; the methods of a trait implementation (``fmt`` of
+``Debug``) only when others call them. Of a module with a public API used elsewhere, only
+that API is put forward; of one private to its crate or package, what the rest of the
+code uses.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..index.model import Component
+from ..index.model import Component, ComponentKind, Visibility
 from ..index.ranking import Usage, is_minor, rank, usage_of
 from ..plan.model import Module
 from .artifacts import ComponentDossier
@@ -49,9 +51,12 @@ def key_components(
     speaks for it (``Command`` before ``Command.invoke``) when others use any of it; where
     they use only members (``TcpListener::accept`` of a type the index could not see),
     the members are ranked with it."""
-    members = [c for c in facts.module_components(module) if not is_minor(c)]
-    public = set(dossier.public_api)
-    offered = [c for c in members if c.id in public] or members
+    members = [
+        c
+        for c in facts.module_components(module)
+        if not is_minor(c) and (_weight(usage, c) > 0 or not _implements_a_trait(facts, c))
+    ]
+    offered = _offered(members, set(dossier.public_api), usage)
     top = rank([c for c in offered if _is_top_level(c)], usage)
     nested = rank([c for c in offered if not _is_top_level(c)], usage)
     if top and _weight(usage, top[0]) > 0:
@@ -59,6 +64,27 @@ def key_components(
     else:
         ranked = rank(offered, usage)[:MAX_KEY_COMPONENTS]
     return [KeyComponent(c, usage.get(c.id, Usage())) for c in ranked]
+
+
+def _offered(
+    members: list[Component], public: set[str], usage: dict[str, Usage]
+) -> list[Component]:
+    """What a page may put forward: its public API; but where none of that is used from
+    other files and some crate- or package-visible component is (a module private to its
+    crate, like most of a runtime's), what the rest of the code uses."""
+    api = [c for c in members if c.id in public]
+    if any(_weight(usage, c) > 0 for c in api):
+        return api
+    visible = [c for c in members if c.visibility != Visibility.PRIVATE]
+    used = [c for c in visible if _weight(usage, c) > 0]
+    return used or api or members
+
+
+def _implements_a_trait(facts: RepositoryFacts, component: Component) -> bool:
+    """A method of an ``impl Trait for Type`` block (``fmt`` of ``Debug``, ``default``):
+    public because the trait is, never what its module is about."""
+    parent = facts.components.get(component.parent_id or "")
+    return parent is not None and parent.kind == ComponentKind.IMPL and " for " in parent.name
 
 
 def _is_top_level(component: Component) -> bool:

@@ -104,7 +104,7 @@ def _candidates(facts: RepositoryFacts, module: Module, folder: str | None) -> l
     files = list(module.files)
     if not files and folder:  # a group page: the package files of its own folder
         files = [p for p in facts.subtree_files(module.id) if is_package_file(p, folder)]
-    product = [p for p in files if not _is_suite_or_mock(p)]
+    product = [p for p in files if not is_suite_or_mock(p)]
     chosen = product or files
     return sorted(
         chosen,
@@ -112,7 +112,8 @@ def _candidates(facts: RepositoryFacts, module: Module, folder: str | None) -> l
     )
 
 
-def _is_suite_or_mock(path: str) -> bool:
+def is_suite_or_mock(path: str) -> bool:
+    """Test, mock, fake and stub files: they never speak for a module."""
     return is_test_file(path) or bool(_MOCK.search(PurePosixPath(path).name))
 
 

@@ -19,6 +19,7 @@ from .figures import architecture_diagram, call_diagram, class_diagram, dependen
 from .keycomponents import describe
 from .markdown import count
 from .research import ModuleResearch, short_name
+from .suitepage import suite_summary
 
 
 def build_notebook(
@@ -42,7 +43,11 @@ def build_notebook(
     return ModuleNotebook(
         module=module.id,
         title=module.title,
-        summary=summarize(module, dossier, research, children),
+        summary=(
+            suite_summary(research.suite, facts, module)
+            if research.suite is not None
+            else summarize(module, dossier, research, children)
+        ),
         purpose=research.purpose,
         parent=parent,
         children=[

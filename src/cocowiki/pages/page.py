@@ -6,6 +6,8 @@ diagrams), Types, Entry points, Tests; then, folded in ``<details>`` blocks, the
 component listing, the call paths and the evidence map. The overview (the root of the
 module tree) puts the repository's architecture, every entry point and the languages and
 sizes after its key components, then documents its own top-level files like any module.
+A suite's page (tests, examples, benchmarks: :mod:`.suitepage`) says instead how to run
+it, what it exercises on which page, and its fixtures and helpers.
 The Markdown of a page is its sections' Markdown joined by blank lines, so ``cw verify``
 can check a page from its section artifacts alone.
 """
@@ -18,6 +20,7 @@ from ..plan.model import Module
 from .artifacts import ComponentDossier, EntryPoint, ModuleNotebook, PageSectionArtifact
 from .facts import RepositoryFacts
 from .markdown import code, count, escape
+from .moduledocs import is_package_file
 from .research import ModuleResearch
 from .sections import (
     SectionWriter,
@@ -31,6 +34,14 @@ from .sections import (
     tests_section,
     types_section,
 )
+from .suitepage import (
+    SuiteStudy,
+    coverage_section,
+    files_section,
+    helpers_section,
+    run_section,
+    suite_purpose_section,
+)
 
 
 def page_sections(
@@ -42,6 +53,8 @@ def page_sections(
     entry_points: list[EntryPoint],
 ) -> list[PageSectionArtifact]:
     """Every section of the page, rendered, in reading order."""
+    if research.suite is not None:
+        return _suite_sections(facts, module, dossier, research, research.suite, notebook)
     overview = module.parent is None
     writers: list[SectionWriter | None] = [
         purpose_section(facts, notebook, dossier, research.key),
@@ -58,6 +71,38 @@ def page_sections(
         tests_section(facts, notebook, dossier),
         components_section(facts, notebook, dossier),
         calls_section(facts, notebook),
+    ]
+    body = [writer for writer in writers if writer is not None]
+    body.append(evidence_section(facts, module.id, body, research.artifacts))
+    sections = [header_section(facts, module, dossier).finish(0)]
+    sections += [writer.finish(order) for order, writer in enumerate(body, start=1)]
+    return sections
+
+
+def _suite_sections(
+    facts: RepositoryFacts,
+    module: Module,
+    dossier: ComponentDossier,
+    research: ModuleResearch,
+    study: SuiteStudy,
+    notebook: ModuleNotebook,
+) -> list[PageSectionArtifact]:
+    """A suite's page: what it covers and how to run it, what it exercises where, its
+    fixtures and helpers; then, folded, its files one by one, its components and the
+    evidence. Only its folder's own docs (a README, ``tests/__init__.py``) speak for it,
+    not the docstring of whichever test file comes first."""
+    documented = [
+        claim
+        for claim in notebook.purpose
+        if any(is_package_file(c.path, module.path) for c in claim.citations)
+    ]
+    writers: list[SectionWriter | None] = [
+        suite_purpose_section(facts, module, study, documented),
+        run_section(facts, module, study),
+        coverage_section(facts, module, study),
+        helpers_section(facts, module, study),
+        files_section(facts, module, study),
+        components_section(facts, notebook, dossier),
     ]
     body = [writer for writer in writers if writer is not None]
     body.append(evidence_section(facts, module.id, body, research.artifacts))

@@ -26,6 +26,7 @@ from .footprints import Edge, Footprint
 from .keycomponents import KeyComponent, key_components, module_usage
 from .markdown import count
 from .moduledocs import module_docs
+from .suitepage import SuiteStudy, study_suite
 
 #: Public components looked up by name per module (the most used first).
 MAX_SYMBOL_LOOKUPS = 12
@@ -43,6 +44,8 @@ class ModuleResearch:
     uses: Counter[str] = field(default_factory=Counter)
     #: The module's most important components (:mod:`.keycomponents`), first first.
     key: list[KeyComponent] = field(default_factory=list)
+    #: Of a suite (tests, examples, benchmarks): how it runs and what it exercises.
+    suite: SuiteStudy | None = None
 
 
 class _Question:
@@ -87,6 +90,9 @@ def research_module(
     starts = [e.component_id for e in dossier.entry_points if e.component_id is not None]
     result.key = key_components(facts, module, dossier, module_usage(facts, module, starts))
     result.artifacts.append(_purpose(facts, module, result))
+    if module.kind != "code":
+        result.suite, artifact = study_suite(facts, module)
+        result.artifacts.append(artifact)
     if module.files:
         result.artifacts.append(_files(facts, module))
         result.artifacts.append(_users(facts, module, result))

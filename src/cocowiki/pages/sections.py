@@ -23,6 +23,7 @@ from .artifacts import (
     ModuleNotebook,
     PageSectionArtifact,
     ResearchQuestionArtifact,
+    TestUse,
 )
 from .doctext import doc_text
 from .dossier import is_file_module
@@ -345,23 +346,31 @@ def entry_points_section(
 def tests_section(
     facts: RepositoryFacts, notebook: ModuleNotebook, dossier: ComponentDossier
 ) -> SectionWriter | None:
-    """The test files that reference the module's components, and which components."""
+    """The test files that reference the module's components, and which components,
+    under a link to the suite page that documents them (how to run them, their helpers)."""
     if not dossier.files:
         return None
     writer = SectionWriter(facts, notebook.module, "tests", "Tests")
     if not dossier.tests:
         writer.add("No test file references this module's code.")
     tested = _tested_names(facts, [f.path for f in dossier.files])
+    suites: dict[str | None, list[TestUse]] = {}
     for use in dossier.tests:
-        uses = count(use.count, "reference")
-        names = tested.get(use.path, [])
-        what = (
-            f" exercises {', '.join(code(n) for n in names[:MAX_NAMES_LISTED])}"
-            f"{and_more(len(names), MAX_NAMES_LISTED)}"
-            if names
-            else ""
-        )
-        writer.add(f"- {code(use.path)}{what}: {uses} ({writer.cites(use.sites)})")
+        suites.setdefault(facts.module_of_file.get(use.path), []).append(use)
+    for suite, uses in sorted(suites.items(), key=lambda item: (item[0] is None, item[0] or "")):
+        if suite is not None and suite != notebook.module:
+            writer.add(f"In {writer.page(suite)} ({count(len(uses), 'file')}):", "")
+        for use in uses:
+            references = count(use.count, "reference")
+            names = tested.get(use.path, [])
+            what = (
+                f" exercises {', '.join(code(n) for n in names[:MAX_NAMES_LISTED])}"
+                f"{and_more(len(names), MAX_NAMES_LISTED)}"
+                if names
+                else ""
+            )
+            writer.add(f"- {code(use.path)}{what}: {references} ({writer.cites(use.sites)})")
+        writer.add("")
     return writer
 
 

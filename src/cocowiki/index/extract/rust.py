@@ -55,19 +55,24 @@ class RustExtractor(Extractor):
     SEPARATOR = "::"
     COMMENT_TYPES = frozenset({"line_comment", "block_comment"})
     DOC_SKIP_TYPES = frozenset({"attribute_item"})
+    #: What may come before a file's ``//!`` documentation.
+    MODULE_DOC_SKIP = frozenset({"inner_attribute_item", *COMMENT_TYPES})
 
     def prepare(self, root: Node, captures: dict[str, list[Node]]) -> None:
         self.type_parameters = {self.text(node) for node in captures.get("_tparam", [])}
         self.type_parameters.add("Self")
 
     def module_doc(self, root: Node) -> str:
-        lines = []
+        """The first run of ``//!`` lines (or a ``/*! */`` block) before the first item,
+        past inner attributes (``#![cfg(...)]``, ``#![doc(...)]``, the lints a crate root
+        opens with) and plain comments (a license header)."""
+        lines: list[str] = []
         for child in root.children:
-            if child.type not in self.COMMENT_TYPES:
-                break
-            text = self.text(child)
+            text = self.text(child) if child.type in self.COMMENT_TYPES else ""
             if text.startswith(("//!", "/*!")):
-                lines.append(text)
+                lines.append(text.rstrip("\n"))  # a line comment holds its newline
+            elif lines or child.type not in self.MODULE_DOC_SKIP:
+                break
         return clean_comment("\n".join(lines)) if lines else ""
 
     def visibility(self, node: Node, parent: Component) -> Visibility:
