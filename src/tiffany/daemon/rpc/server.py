@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from ...api import spawn
+from ...api import spawn, to_thread
 from ...net import _clear_stale_socket
 from ...portal import open_portal
+from ...runstate import current_kernel
 from ...sync import Event
 from ...task import Task
 from ..paths import prepare_socket_dir
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from ..server import Daemon
 
 log = logging.getLogger("tiffany.daemon")
+
+#: Seconds the calls in flight get to finish when the daemon stops.
+DRAIN_GRACE = 2.0
 
 #: Loopback only: a bearer token in clear text must not cross a network.
 LOOPBACK = "127.0.0.1"
@@ -105,6 +109,9 @@ class GrpcService:
             try:
                 self.servicer = DaemonServicer(self.daemon, portal)
                 self._start(self.servicer)
+                # Cleanups run newest first: this one after the daemon's own (added once
+                # the services are up), which ends the log streams.
+                current_kernel().add_cleanup(self.drain)
             except BaseException as error:
                 self.error = error
                 self._stop()
@@ -164,6 +171,15 @@ class GrpcService:
         _add_servicer(servicer, server)
         self._servers.append(server)
         return server
+
+    async def drain(self) -> None:
+        """A kernel cleanup at shutdown, once every agent task has ended and the log
+        streams have closed: stop taking calls and let those in flight (a stream's last
+        events and its OK status, say) finish for up to :data:`DRAIN_GRACE` seconds, the
+        portal still open for them; what is left then ends CANCELLED."""
+        stopped = [server.stop(grace=DRAIN_GRACE) for server in self._servers]
+        for event in stopped:
+            await to_thread(event.wait, DRAIN_GRACE + 1.0)
 
     def _stop(self) -> None:
         """Stop the servers: calls still open end CANCELLED; returns at once (the handler
