@@ -109,13 +109,13 @@ class DaemonServicer(_Base):  # type: ignore[misc]
 
     # -- unary RPCs -----------------------------------------------------------------------
     def Health(self, request: pb.HealthRequest, context: grpc.ServicerContext) -> pb.Document:
-        return self._unary(context, _json_of, self.daemon.health)
+        return self._unary_sync(context, _json_of, self.daemon.health)
 
     def Agents(self, request: pb.AgentsRequest, context: grpc.ServicerContext) -> pb.Document:
-        return self._unary(context, self._agents)
+        return self._unary_sync(context, self._agents)
 
     def Ps(self, request: pb.PsRequest, context: grpc.ServicerContext) -> pb.Document:
-        return self._unary(context, self._ps, request)
+        return self._unary_sync(context, self._ps, request)
 
     def Show(self, request: pb.ShowRequest, context: grpc.ServicerContext) -> pb.Document:
         # A client that gives up on a long ``wait`` ends the wait in the kernel too.
@@ -129,14 +129,14 @@ class DaemonServicer(_Base):  # type: ignore[misc]
 
     def Stats(self, request: pb.StatsRequest, context: grpc.ServicerContext) -> pb.Document:
         if request.prometheus:
-            return self._unary(context, _text_of, self.daemon.prometheus)
-        return self._unary(context, _json_of, self.daemon.metrics_snapshot)
+            return self._unary_sync(context, _text_of, self.daemon.prometheus)
+        return self._unary_sync(context, _json_of, self.daemon.metrics_snapshot)
 
     def Dump(self, request: pb.DumpRequest, context: grpc.ServicerContext) -> pb.Document:
-        return self._unary(context, self._dump, request)
+        return self._unary_sync(context, self._dump, request)
 
     def Shutdown(self, request: pb.ShutdownRequest, context: grpc.ServicerContext) -> pb.Document:
-        return self._unary(context, self._shutdown, request)
+        return self._unary_sync(context, self._shutdown, request)
 
     # -- the stream -----------------------------------------------------------------------
     def Logs(self, request: pb.LogsRequest, context: grpc.ServicerContext) -> Iterator[pb.LogEvent]:
@@ -167,10 +167,10 @@ class DaemonServicer(_Base):  # type: ignore[misc]
         if limit is not None and limit < 1:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"limit must be 1 or more, got {limit}")
         if not request.follow:
-            records = self._call(context, _sync, self.daemon.events.recent, request.since, limit)
+            records = self._call_sync(context, self.daemon.events.recent, request.since, limit)
             yield from (_event(record) for record in records)
             return
-        follower = self._call(context, _sync, self._follow, request.since, limit)
+        follower = self._call_sync(context, self._follow, request.since, limit)
         yield from self._stream(follower, context)
 
     def _stream(self, follower: Follower, context: grpc.ServicerContext) -> Iterator[pb.LogEvent]:
@@ -207,11 +207,11 @@ class DaemonServicer(_Base):  # type: ignore[misc]
                 self.portal.call_sync(follower.detach)
 
     # -- the work, run in the kernel ------------------------------------------------------
-    async def _agents(self) -> pb.Document:
+    def _agents(self) -> pb.Document:
         specs = self.daemon.host.config.agents
         return _json_document({"agents": [specs[name].describe() for name in sorted(specs)]})
 
-    async def _ps(self, request: pb.PsRequest) -> pb.Document:
+    def _ps(self, request: pb.PsRequest) -> pb.Document:
         state = request.state if request.HasField("state") and request.state else None
         if state is not None and state not in STATES:
             raise BadRequest(f"state must be one of {', '.join(STATES)}, got {state!r}")
@@ -247,7 +247,7 @@ class DaemonServicer(_Base):  # type: ignore[misc]
         record = await self.daemon.host.cancel(request.id, wait)
         return _json_document(self.daemon.host.describe(record))
 
-    async def _dump(self, request: pb.DumpRequest) -> pb.Document:
+    def _dump(self, request: pb.DumpRequest) -> pb.Document:
         infos = dump_tasks()
         if request.text:
             return pb.Document(text=format_task_dump(infos) + "\n")
@@ -255,7 +255,7 @@ class DaemonServicer(_Base):  # type: ignore[misc]
         tasks = [{**info.as_dict(), "record": records.get(info.id)} for info in infos]
         return _json_document({"pid": os.getpid(), "tasks": tasks})
 
-    async def _shutdown(self, request: pb.ShutdownRequest) -> pb.Document:
+    def _shutdown(self, request: pb.ShutdownRequest) -> pb.Document:
         grace = request.grace if request.HasField("grace") else None
         if grace is not None and (not math.isfinite(grace) or grace < 0):
             raise BadRequest(f"grace must be a number of seconds >= 0, got {grace!r}")
@@ -284,10 +284,21 @@ class DaemonServicer(_Base):  # type: ignore[misc]
         *args: Any,
         cancel_on_leave: bool = False,
     ) -> T:
+        """An RPC whose work awaits (a task of the kernel)."""
+        return self._counted(
+            context, lambda: self._call(context, fn, *args, cancel_on_leave=cancel_on_leave)
+        )
+
+    def _unary_sync(self, context: grpc.ServicerContext, fn: Callable[..., T], *args: Any) -> T:
+        """An RPC whose work never waits: it runs on the kernel's thread between two steps,
+        no task made for it (about twice as fast as a task)."""
+        return self._counted(context, lambda: self._call_sync(context, fn, *args))
+
+    def _counted(self, context: grpc.ServicerContext, call: Callable[[], T]) -> T:
         self.stats.begin()
         code = grpc.StatusCode.OK
         try:
-            return self._call(context, fn, *args, cancel_on_leave=cancel_on_leave)
+            return call()
         except _Abort as error:
             code = error.code
             _abort(context, error.code, error.message)
@@ -297,6 +308,10 @@ class DaemonServicer(_Base):  # type: ignore[misc]
         finally:
             self.stats.end(code)
 
+    def _call_sync(self, context: grpc.ServicerContext, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the kernel's thread; its domain error becomes an :class:`_Abort`."""
+        return self._mapped(context, lambda: self.portal.call_sync(fn, *args))
+
     def _call(
         self,
         context: grpc.ServicerContext,
@@ -305,12 +320,19 @@ class DaemonServicer(_Base):  # type: ignore[misc]
         cancel_on_leave: bool = False,
     ) -> T:
         """``await fn(*args)`` in the kernel; its domain error becomes an :class:`_Abort`."""
-        try:
+
+        def call() -> T:
             handle = self.portal.spawn(fn, *args)
             if cancel_on_leave:
                 # Runs when the RPC ends, however it ends (a no-op once the task is done).
                 context.add_callback(lambda: _ignore(handle.cancel()))
             return handle.result()
+
+        return self._mapped(context, call)
+
+    def _mapped(self, context: grpc.ServicerContext, call: Callable[[], T]) -> T:
+        try:
+            return call()
         except BadRequest as error:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, str(error)) from None
         except (UnknownAgent, UnknownTask) as error:
@@ -343,15 +365,11 @@ def _ignore(value: object) -> None:
     pass
 
 
-async def _sync(fn: Callable[..., T], *args: Any) -> T:
-    return fn(*args)
-
-
-async def _json_of(fn: Callable[[], Any]) -> pb.Document:
+def _json_of(fn: Callable[[], Any]) -> pb.Document:
     return _json_document(fn())
 
 
-async def _text_of(fn: Callable[[], str]) -> pb.Document:
+def _text_of(fn: Callable[[], str]) -> pb.Document:
     return pb.Document(text=fn())
 
 
