@@ -533,3 +533,25 @@ def test_the_grpc_benchmark_reports_a_ratio_for_every_row() -> None:
     document = json.loads(done.stdout)
     assert set(document["ratios"]) == {"health@1", "health@2", "spawn@1", "spawn@2"}
     assert all(r["errors"] == 0 and r["rps"] > 0 for r in document["results"])
+
+
+def test_the_docs_grpc_example_runs_as_written(
+    daemon_process: Callable[..., DaemonProcess],
+) -> None:
+    agents = '[agents.echo]\nentry = "daemon_test_agents:echo"\n'
+    daemon = daemon_process(agents=agents, extra_args=["--grpc"]).start()
+    guide = Path(__file__).resolve().parents[3] / "docs" / "tiffany" / "daemon.md"
+    section = guide.read_text().split("\n## gRPC\n")[1].split("\n## ")[0]
+    example = section.split("```python\n")[1].split("```")[0]
+    done = subprocess.run(
+        [sys.executable, "-c", example],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**DaemonProcess.env(), "TIFFANY_SOCKET": str(daemon.socket)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:3] == ["ok", "NOT_FOUND no task with id 1000000000", "finished"]
+    assert lines[3:] == ["daemon.started", "spawned", "finished"]
