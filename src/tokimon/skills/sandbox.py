@@ -147,7 +147,19 @@ def run_tests_blocking(
     output (a run that collects no test does not pass)."""
     if not tests:
         return False, "the skill has no tests; a skill is registered only with passing tests"
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        os.devnull,  # no configuration of a surrounding project applies
+        "--rootdir",
+        str(folder),
+        *tests,
+    ]
     env = clean_environment()
     env["PYTHONPATH"] = os.pathsep.join([str(folder), env["PYTHONPATH"]])
     try:
