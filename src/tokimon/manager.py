@@ -149,6 +149,13 @@ class Manager:
         info.sessions.append(session)
         self._status(paths, info, "planning" if not paths.workflow_state.exists() else "running")
         trace.emit(f"run.{kind}", run_id=paths.id, goal=info.goal, model=self.model_name)
+        if self.skills is not None:
+            skills = self.skills.skills()
+            trace.emit(
+                "skills.available",
+                active=[s.name for s in skills if s.active],
+                quarantined={s.name: s.error for s in skills if s.status == "quarantined"},
+            )
         self._log(paths, f"{kind} session of {paths.id} (pid {session.pid}): {info.goal}")
         workflow: WorkflowReport | None = None
         error: str | None = None

@@ -131,7 +131,7 @@ async def build_skill(
     shown, _ = bound_text(output.strip(), OUTPUT_BYTES, keep="tail")
     if not passed:
         shutil.rmtree(staging, ignore_errors=True)
-        tiffany.emit("skill.rejected", skill=manifest.name, test_output=bound(shown, 2000))
+        _emit(context, "skill.rejected", skill=manifest.name, test_output=bound(shown, 2000))
         return ToolOutput.error(
             f"Error: the tests of skill {manifest.name} did not pass, so it was NOT "
             f"registered. Test output:\n{shown}",
@@ -145,7 +145,8 @@ async def build_skill(
     if not skill.active:
         return _refused(f"the skill passed its tests but does not load: {skill.error}")
     lesson = _write_lesson(context, manifest, shown) if context is not None else None
-    tiffany.emit(
+    _emit(
+        context,
         "skill.registered",
         skill=manifest.name,
         version=manifest.version,
@@ -164,6 +165,14 @@ async def build_skill(
             "test_output": bound(shown, 1000),
         },
     )
+
+
+def _emit(context: StepContext | None, kind: str, **fields: Any) -> None:
+    """A trace event, with the step and attempt when the build is part of one."""
+    if context is None:
+        tiffany.emit(kind, **fields)
+    else:
+        context.trace.emit(kind, step=context.step.id, attempt=context.attempt, **fields)
 
 
 def _test(staging: Path) -> tuple[bool, str]:

@@ -83,7 +83,11 @@ def _read_result(
     result_path: Path, process: ProcessResult | None, timeout: float
 ) -> dict[str, Any]:
     if process is not None and process.timed_out:
-        return {"ok": False, "stage": "timeout", "error": f"stopped after its {timeout:g} s limit"}
+        return {
+            "ok": False,
+            "stage": "timeout",
+            "error": f"stopped after its {round(timeout, 1):g} s limit",
+        }
     try:
         result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
