@@ -11,6 +11,10 @@ end and writes the report and the final status into ``run.json``.
 :meth:`Manager.resume` continues a run after a crash: from ``workflow_state.json`` when
 the workflow had started, or from planning again when the process died while planning.
 
+With a :class:`~tokimon.skills.SkillRegistry` (the CLI passes the workspace's), workers
+are offered the skills their roles may use, and a SkillBuilder step can add one that
+later steps call.
+
 The run's :class:`~tokimon.trace.Trace` is opened here and installed as a kernel
 instrument for the whole run, planning included, so every model call and tool call lands
 in ``trace.jsonl``, redacted with the model client's own redactor (which knows its key).
@@ -32,6 +36,7 @@ from .planning import plan_workflow
 from .report import build_report, write_report
 from .retry import RetryPolicy
 from .runlog import append_log
+from .skills import SkillRegistry
 from .tools import Toolset
 from .trace import Trace
 from .workers import ROLE_REQUIREMENTS, StepBudget, Worker
@@ -98,6 +103,7 @@ class Manager:
         settings: ManagerSettings | None = None,
         redactor: Redactor | None = None,
         listeners: Sequence[TraceListener] = (),
+        skills: SkillRegistry | None = None,
     ) -> None:
         self.workspace = workspace
         self.model = model
@@ -106,7 +112,8 @@ class Manager:
         self.settings = settings or ManagerSettings()
         self.redactor = redactor or getattr(model, "redactor", None) or Redactor()
         self.listeners = tuple(listeners)
-        self.worker = Worker(model, tools, self.settings.step_budget, self.redactor)
+        self.skills = skills
+        self.worker = Worker(model, tools, self.settings.step_budget, self.redactor, skills)
 
     async def run(self, goal: str) -> RunOutcome:
         """Make a run folder for ``goal``, plan it, execute it and report."""
@@ -142,6 +149,13 @@ class Manager:
         info.sessions.append(session)
         self._status(paths, info, "planning" if not paths.workflow_state.exists() else "running")
         trace.emit(f"run.{kind}", run_id=paths.id, goal=info.goal, model=self.model_name)
+        if self.skills is not None:
+            skills = self.skills.skills()
+            trace.emit(
+                "skills.available",
+                active=[s.name for s in skills if s.active],
+                quarantined={s.name: s.error for s in skills if s.status == "quarantined"},
+            )
         self._log(paths, f"{kind} session of {paths.id} (pid {session.pid}): {info.goal}")
         workflow: WorkflowReport | None = None
         error: str | None = None
