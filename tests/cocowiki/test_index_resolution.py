@@ -130,7 +130,9 @@ _WORKSPACE = {
     "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\n',
     "crates/my-core/Cargo.toml": '[package]\nname = "my-core"\nversion = "0.1.0"\n',
     "crates/my-core/src/lib.rs": "pub mod sync;\npub use sync::Mutex;\n",
-    "crates/my-core/src/sync/mod.rs": "mod mutex;\npub use self::mutex::Mutex;\n",
+    "crates/my-core/src/sync/mod.rs": (
+        "mod mutex;\ncfg_sync! {\n    pub use self::mutex::Mutex;\n}\n"
+    ),
     "crates/my-core/src/sync/mutex.rs": (
         "pub struct Mutex;\n\nimpl Mutex {\n    pub fn new() -> Mutex { Mutex }\n}\n"
     ),
