@@ -150,6 +150,9 @@ _WORKSPACE = {
     ),
     "crates/app/src/app.rs": "use my_core::sync;\n\npub fn run() -> sync::Mutex {\n"
     "    my_core::sync::Mutex::new()\n}\n",
+    "crates/app/tests/renamed.rs": (
+        "use std as my_core;\n\nfn t() {\n    let _ = my_core::sync::Mutex::new(());\n}\n"
+    ),
     "crates/app/benches/bench.rs": "use app_lib::run;\n\nfn main() {\n    app_lib::run();\n}\n",
 }
 
@@ -183,6 +186,7 @@ def test_rust_crate_names_resolve_across_a_workspace(tmp_path: Path) -> None:
         "sync::Mutex": mutex,
         "my_core::sync::Mutex::new": mutex,
     }
+    assert _calls(result, "crates/app/tests/renamed.rs") == {"my_core::sync::Mutex::new": None}
     # a ``[lib] name`` over the package's name
     assert _targets(result, "crates/app/benches/bench.rs") == {
         "app_lib::run": "crates/app/src/app.rs"

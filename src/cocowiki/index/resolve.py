@@ -401,6 +401,12 @@ class Resolver:
             self._rust_module_files, self._rust_uses, self._rust_defines, self.inputs.crate
         )
 
+    def _names_no_binding(self, qualifier: str, scope: FileScope) -> bool:
+        """Whether a path's head is not a name the file binds to something outside the
+        repository (``use std as tokio;`` hides the crate)."""
+        binding = scope.bindings.get(qualifier.removeprefix("::").split("::", 1)[0])
+        return qualifier.startswith("::") or binding is None or bool(binding.paths)
+
     def _rust_crate_path(self, ref: Reference, kinds: frozenset[ComponentKind]) -> Target | None:
         """``tokio::spawn()``, ``tokio::sync::Mutex::new()``, ``mycrate::Config``: a path
         from a library crate of the repository, walked through that crate's modules to
@@ -568,7 +574,9 @@ class Resolver:
                 confidence = SAME_FILE if found.path == ref.path else IMPORTED
                 return Target(found.id, found.path, confidence)
         elif qualifier and qualifier != "?":
-            found_target = self._rust_crate_path(ref, kinds) if family == "rust" else None
+            found_target = None
+            if family == "rust" and self._names_no_binding(qualifier, scope):
+                found_target = self._rust_crate_path(ref, kinds)
             if found_target is None:
                 found_target = self._qualified(ref, family, scope, sep)
             if found_target is not None:
