@@ -24,11 +24,13 @@ from .commands import (
     spending_limit,
 )
 from .console import EXIT_INTERRUPTED
+from .memory.cli import memory_app
 
 app = typer.Typer(
     help="tokimon: an autonomous coding agent.", no_args_is_help=True, add_completion=False
 )
 app.add_typer(bench_app, name="bench")
+app.add_typer(memory_app, name="memory")
 
 RepoOption = typer.Option(None, "--repo", help="The repository (default: the current directory).")
 WorkspaceOption = typer.Option(
