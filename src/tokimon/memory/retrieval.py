@@ -14,7 +14,8 @@ stage widens the one before:
 3. **targeted expansion across tasks**: components two references away, every lesson
    sharing a tag or a failure signature with stage 2's, from any run and any step.
 
-A lesson's score adds its bm25 text score to fixed weights for what else it shares with
+A lesson's score adds its bm25 text score (plus a fixed amount for matching at all: bm25
+is near zero for words most lessons share) to fixed weights for what else it shares with
 the step (its components count most, then failure signatures, adjacent components and
 tags); an :class:`~.embed.Embedder`, when the retriever has one, adds the cosine
 similarity of the lesson to the query. Lessons marked harmful are never candidates.
@@ -40,7 +41,14 @@ MAX_STAGE = 3
 LIMITS = {1: 5, 2: 8, 3: 12}
 """Lessons returned per stage."""
 ARTIFACT_LIMITS = {1: 3, 2: 5, 3: 8}
-WEIGHTS = {"component": 2.0, "failure": 1.5, "adjacent": 1.0, "tag": 0.5, "semantic": 2.0}
+WEIGHTS = {
+    "text": 0.5,
+    "component": 2.0,
+    "failure": 1.5,
+    "adjacent": 1.0,
+    "tag": 0.5,
+    "semantic": 2.0,
+}
 GENERIC_TAGS = frozenset({"retry", "FAILED", "PARTIAL", "BLOCKED"})
 """Tags every lesson of a kind carries: they say nothing about what it concerns."""
 
@@ -193,7 +201,7 @@ class Retriever:
         """Stage 1: the step's words and components."""
         scores = _Scores()
         for n, score in index.text_scores(terms, 50).items():
-            scores.add(n, score, f"text {score:.2f}")
+            scores.add(n, WEIGHTS["text"] + score, f"text {score:.2f}")
         for n, count in index.by_components(components, 50).items():
             scores.add(n, WEIGHTS["component"] * count, "component")
         self._semantic(index, scores, query, terms)
@@ -218,7 +226,7 @@ class Retriever:
         scores = _Scores()
         limit = 100 if stage == 2 else 200
         for n, score in index.text_scores(more_terms, limit).items():
-            scores.add(n, score, f"text {score:.2f}")
+            scores.add(n, WEIGHTS["text"] + score, f"text {score:.2f}")
         for n, count in index.by_components(components, limit).items():
             scores.add(n, WEIGHTS["component"] * count, "component")
         for n, count in index.by_components(adjacent, limit).items():
