@@ -236,14 +236,16 @@ class LessonIndex:
 
     # -- retrieval primitives ----------------------------------------------------------------
     def text_scores(self, terms: Sequence[str], limit: int) -> dict[int, float]:
-        """``{n: -bm25}`` of the best ``limit`` unharmful lessons matching any term."""
+        """``{n: -bm25}`` of the best ``limit`` unharmful lessons matching any term in their
+        text (module names share prefixes such as ``app``: components are matched as
+        such, by :meth:`by_components`, not as words)."""
         if not terms:
             return {}
         rows = self.connection.execute(
             "SELECT lessons_fts.rowid, -bm25(lessons_fts, 2.0, 1.0, 1.0, 2.0, 0.5) AS score "
             "FROM lessons_fts JOIN lessons l ON l.n = lessons_fts.rowid "
             "WHERE lessons_fts MATCH ? AND l.harmful = 0 ORDER BY score DESC LIMIT ?",
-            (match_expression(terms), limit),
+            (f"{{title body tags goal}} : ({match_expression(terms)})", limit),
         ).fetchall()
         return {int(n): float(score) for n, score in rows}
 
