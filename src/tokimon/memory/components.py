@@ -14,6 +14,7 @@ nothing. The workspace (``.tokimon/`` in the repository by default) is left out.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -77,11 +78,7 @@ class ComponentMap:
     def files_in(self, texts: Iterable[str]) -> list[str]:
         """The repository files that ``texts`` name: by path, by path suffix
         (``test_dates.py``), or by module name (``dates.parse`` names ``dates.py``)."""
-        by_module: dict[str, list[str]] = defaultdict(list)
-        by_name: dict[str, list[str]] = defaultdict(list)
-        for path, module in self.modules.items():
-            by_module[module].append(path)
-            by_name[PurePosixPath(path).name].append(path)
+        by_module, by_name = self._lookups
         found: dict[str, None] = {}
         for text in texts:
             for token in _TOKEN.findall(text):
@@ -89,6 +86,16 @@ class ComponentMap:
                 for path in self._match(token, by_module, by_name):
                     found.setdefault(path, None)
         return list(found)
+
+    @functools.cached_property
+    def _lookups(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Files by module name and by file name (computed once per map)."""
+        by_module: dict[str, list[str]] = defaultdict(list)
+        by_name: dict[str, list[str]] = defaultdict(list)
+        for path, module in self.modules.items():
+            by_module[module].append(path)
+            by_name[PurePosixPath(path).name].append(path)
+        return dict(by_module), dict(by_name)
 
     def _match(
         self, token: str, by_module: Mapping[str, list[str]], by_name: Mapping[str, list[str]]
@@ -115,12 +122,13 @@ class ComponentMap:
     def adjacent(self, components: Iterable[str], hops: int = 1) -> list[str]:
         """Modules within ``hops`` references of ``components``, themselves excluded."""
         start = set(components)
-        seen, frontier = set(start), set(start)
+        seen, frontier, found = set(start), set(start), []
         for _ in range(hops):
             frontier = {n for c in frontier for n in self.edges.get(c, ())} - seen
             seen |= frontier
-        return sorted(seen - start)
+            found += sorted(frontier)  # nearer first
+        return found
 
     def files_of(self, components: Iterable[str]) -> list[str]:
-        wanted = set(components)
-        return sorted(path for path, module in self.modules.items() if module in wanted)
+        by_module = self._lookups[0]
+        return sorted(path for c in set(components) for path in by_module.get(c, ()))

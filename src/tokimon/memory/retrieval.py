@@ -49,6 +49,10 @@ WEIGHTS = {
     "tag": 0.5,
     "semantic": 2.0,
 }
+MAX_TERMS = 6
+"""Words of the step searched in lesson text: the rarest ones (see
+:meth:`~.index.LessonIndex.selective_terms`)."""
+MAX_ADJACENT = 16
 GENERIC_TAGS = frozenset({"retry", "FAILED", "PARTIAL", "BLOCKED"})
 """Tags every lesson of a kind carries: they say nothing about what it concerns."""
 
@@ -167,15 +171,21 @@ class Retriever:
         files = self.components.files_in([query.goal, query.text, *query.files])
         components = self.components.components_of(files)
         adjacent = self.components.adjacent(components, hops=1 if stage < 3 else 2)
-        terms = words(f"{query.goal} {query.text}")
+        adjacent = adjacent[:MAX_ADJACENT]
         with self.store.reading() as index:
-            scores, found, all_terms = self._lessons(index, stage, query, terms, components)
+            terms = index.selective_terms(words(f"{query.goal} {query.text}"), MAX_TERMS)
+            text = index.text_scores(terms, 50 if stage == 1 else 100)
+            scores = _Scores()
+            for n, score in text.items():
+                scores.add(n, WEIGHTS["text"] + score, f"text {score:.2f}")
+            for n, count in index.by_components(components, 50).items():
+                scores.add(n, WEIGHTS["component"] * count, "component")
             if stage >= 2:
-                seed = [found[n] for n in scores.best(LIMITS[stage - 1])]
-                scores, found, all_terms = self._broaden(
-                    index, stage, query, terms, components, adjacent, seed
-                )
-            lessons = [self._hit(found[n], scores, n) for n in scores.best(LIMITS[stage])]
+                self._broaden(index, stage, query, scores, adjacent)
+            self._semantic(index, scores, query, terms, widen=stage == 3)
+            best = scores.best(LIMITS[stage])
+            found = index.candidates(best)
+            lessons = [self._hit(found[n], scores, n) for n in best]
             wanted = [*files, *self.components.files_of(components)]
             if stage >= 2:
                 wanted += self.components.files_of(adjacent)
@@ -183,70 +193,43 @@ class Retriever:
         hits = [*lessons, *(_artifact_hit(record, files) for record in changes)]
         return Retrieval(
             stage,
-            " ".join(all_terms),
+            " ".join(terms),
             tuple(components),
             tuple(adjacent if stage >= 2 else ()),
             tuple(hits),
             time.perf_counter() - started,
         )
 
-    def _lessons(
-        self,
-        index: LessonIndex,
-        stage: int,
-        query: StepQuery,
-        terms: Sequence[str],
-        components: Sequence[str],
-    ) -> tuple[_Scores, dict[int, Candidate], list[str]]:
-        """Stage 1: the step's words and components."""
-        scores = _Scores()
-        for n, score in index.text_scores(terms, 50).items():
-            scores.add(n, WEIGHTS["text"] + score, f"text {score:.2f}")
-        for n, count in index.by_components(components, 50).items():
-            scores.add(n, WEIGHTS["component"] * count, "component")
-        self._semantic(index, scores, query, terms)
-        found = index.candidates(scores.values)
-        return scores, found, list(terms)
-
     def _broaden(
         self,
         index: LessonIndex,
         stage: int,
         query: StepQuery,
-        terms: Sequence[str],
-        components: Sequence[str],
+        scores: _Scores,
         adjacent: Sequence[str],
-        seed: Sequence[Candidate],
-    ) -> tuple[_Scores, dict[int, Candidate], list[str]]:
-        """Stages 2 and 3: related tags, adjacent components, similar failures, seeded by
-        the best lessons of the stage before."""
-        tags = {tag for c in seed for tag in c.tags} - GENERIC_TAGS
-        failures = {*query.failures, *(c.failure_signature for c in seed)}
-        more_terms = list(dict.fromkeys([*terms, *words(" ".join(sorted(tags)))]))
-        scores = _Scores()
-        limit = 100 if stage == 2 else 200
-        for n, score in index.text_scores(more_terms, limit).items():
-            scores.add(n, WEIGHTS["text"] + score, f"text {score:.2f}")
-        for n, count in index.by_components(components, limit).items():
-            scores.add(n, WEIGHTS["component"] * count, "component")
+    ) -> None:
+        """Stages 2 and 3, on top of stage 1's ``scores``: adjacent components, the failure
+        signatures and the (selective) tags of stage 1's best lessons and this step's own
+        failures; stage 3 repeats the last two once from the widened set, across tasks."""
+        seed = index.candidates(scores.best(LIMITS[1])).values()
+        tags = set(index.selective_tags({t for c in seed for t in c.tags} - GENERIC_TAGS))
+        failures = {*query.failures, *(c.failure_signature for c in seed)} - {""}
+        limit = 100
         for n, count in index.by_components(adjacent, limit).items():
             scores.add(n, WEIGHTS["adjacent"] * count, "adjacent component")
         for n in index.by_failures(failures, limit):
             scores.add(n, WEIGHTS["failure"], "same failure")
-        for n, count in index.by_tags(tags, limit if stage == 3 else 20).items():
+        for n, count in index.by_tags(tags, limit).items():
             scores.add(n, WEIGHTS["tag"] * count, "tags")
-        self._semantic(index, scores, query, more_terms, widen=stage == 3)
-        found = index.candidates(scores.values)
-        if stage == 3:  # one more round: what the widened set shares, across tasks
-            wider = [found[n] for n in scores.best(LIMITS[3])]
-            extra_failures = {c.failure_signature for c in wider} - failures
-            extra_tags = {t for c in wider for t in c.tags} - GENERIC_TAGS - tags
-            for n in index.by_failures(extra_failures, limit):
-                scores.add(n, WEIGHTS["failure"] / 2, "related failure")
-            for n, count in index.by_tags(extra_tags, limit).items():
-                scores.add(n, WEIGHTS["tag"] / 2 * count, "related tags")
-            found = index.candidates(scores.values)
-        return scores, found, more_terms
+        if stage < 3:
+            return
+        wider = index.candidates(scores.best(LIMITS[3])).values()
+        more_failures = {c.failure_signature for c in wider} - failures - {""}
+        more_tags = set(index.selective_tags({t for c in wider for t in c.tags})) - tags
+        for n in index.by_failures(more_failures, limit):
+            scores.add(n, WEIGHTS["failure"] / 2, "related failure")
+        for n, count in index.by_tags(more_tags - GENERIC_TAGS, limit).items():
+            scores.add(n, WEIGHTS["tag"] / 2 * count, "related tags")
 
     def _semantic(
         self,
