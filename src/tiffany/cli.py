@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,6 +61,45 @@ SocketOpt = Annotated[
     Path | None, typer.Option("--socket", help=_socket_help(), show_default=False)
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+class Transport(StrEnum):
+    """How the client commands reach the daemon."""
+
+    http = "http"
+    grpc = "grpc"
+
+
+#: What the options before the command said (set anew by every invocation).
+_SESSION: dict[str, Any] = {}
+
+
+@app.callback()
+def _main(
+    transport: Annotated[
+        Transport,
+        typer.Option(
+            "--transport",
+            envvar="TIFFANY_TRANSPORT",
+            case_sensitive=False,
+            help="How client commands reach the daemon: its HTTP API or its gRPC service "
+            "(the gRPC socket beside --socket, d.sock -> d.grpc.sock; needs the 'grpc' extra).",
+        ),
+    ] = Transport.http,
+    grpc_target: Annotated[
+        str | None,
+        typer.Option(
+            "--grpc-target",
+            envvar="TIFFANY_GRPC_TARGET",
+            metavar="HOST:PORT",
+            help="With --transport grpc: loopback TCP (127.0.0.1:PORT) instead of the Unix "
+            "socket, sending $TIFFANY_GRPC_TOKEN as the bearer token.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """tiffany: a coroutine-first runtime for agents."""
+    _SESSION.update(transport=transport, grpc_target=grpc_target)
 
 
 @app.command()
@@ -123,6 +163,40 @@ def daemon(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING...")] = "INFO",
+    serve_grpc: Annotated[
+        bool,
+        typer.Option(
+            "--grpc",
+            help="Also serve the gRPC API (tiffany.v1) on a Unix socket beside --socket "
+            "(d.sock -> d.grpc.sock), mode 0600. Needs the 'grpc' extra.",
+        ),
+    ] = False,
+    grpc_socket: Annotated[
+        Path | None,
+        typer.Option(
+            "--grpc-socket", help="The gRPC socket's path (implies --grpc).", show_default=False
+        ),
+    ] = None,
+    grpc_port: Annotated[
+        int | None,
+        typer.Option(
+            "--grpc-port",
+            min=0,
+            max=65535,
+            help="Also serve gRPC on 127.0.0.1:PORT (0: any free port), only to callers "
+            "with the bearer token from $TIFFANY_GRPC_TOKEN or --grpc-token-file "
+            "(implies --grpc).",
+            show_default=False,
+        ),
+    ] = None,
+    grpc_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--grpc-token-file",
+            help="A file holding the bearer token for --grpc-port.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the daemon in the foreground: host agents, serve the API, keep state.
 
@@ -140,13 +214,51 @@ def daemon(
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    socket_path = resolve_socket_path(socket)
+    grpc_options = None
+    if serve_grpc or grpc_socket is not None or grpc_port is not None:
+        grpc_options = _grpc_options(socket_path, grpc_socket, grpc_port, grpc_token_file)
     options = DaemonOptions(
-        socket_path=resolve_socket_path(socket),
+        socket_path=socket_path,
         state_dir=state if state is not None else _default_state_dir(),
         config_path=config,
         grace=grace,
+        grpc=grpc_options,
     )
     raise typer.Exit(run_daemon(options))
+
+
+def _grpc_options(
+    socket_path: Path, grpc_socket: Path | None, port: int | None, token_file: Path | None
+) -> Any:
+    """The daemon's gRPC options, or exit 2 saying what is missing (the extra, a token)."""
+    from .daemon.rpc import TOKEN_ENV, GrpcOptions, GrpcUnavailable, grpc_socket_path, require_grpc
+
+    try:
+        require_grpc()
+    except GrpcUnavailable as error:
+        _error(str(error))
+        raise typer.Exit(EXIT_USAGE) from None
+    token = None
+    if port is not None:
+        if token_file is not None:
+            try:
+                token = token_file.read_text().strip()
+            except OSError as error:
+                raise typer.BadParameter(str(error), param_hint="--grpc-token-file") from None
+        else:
+            token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            raise typer.BadParameter(
+                f"serving gRPC over TCP needs a bearer token: set ${TOKEN_ENV} or pass "
+                "--grpc-token-file",
+                param_hint="--grpc-port",
+            )
+    return GrpcOptions(
+        socket_path=grpc_socket if grpc_socket is not None else grpc_socket_path(socket_path),
+        tcp_port=port,
+        token=token,
+    )
 
 
 # -- clients ------------------------------------------------------------------------------
@@ -163,10 +275,27 @@ def _error(message: str, as_json: bool = False, status: int | None = None) -> No
 
 @contextmanager
 def _client(socket: Path | None, as_json: bool = False) -> Iterator[Any]:
-    """A connected client; daemon errors become exit statuses and one error message."""
+    """A connected client; daemon errors become exit statuses and one error message.
+
+    Over HTTP or gRPC as ``--transport`` says: both clients have the same methods and
+    answers, so no command knows which it has.
+    """
     from .daemon.client import DaemonClient, DaemonUnreachable, RequestFailed
 
-    client = DaemonClient(socket)
+    client: Any
+    if _SESSION.get("transport", Transport.http) is Transport.grpc:
+        from .daemon.rpc import GrpcUnavailable, require_grpc
+
+        try:
+            require_grpc()
+        except GrpcUnavailable as error:
+            _error(str(error), as_json)
+            raise typer.Exit(EXIT_USAGE) from None
+        from .daemon.rpc.client import GrpcDaemonClient
+
+        client = GrpcDaemonClient(socket, target=_SESSION.get("grpc_target"))
+    else:
+        client = DaemonClient(socket)
     try:
         yield client
     except DaemonUnreachable as error:

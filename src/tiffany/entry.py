@@ -42,7 +42,8 @@ class ThreadCall:
     An async ``fn`` runs as a task of the kernel: ``cancel`` cancels that task and the
     future then ends cancelled, once the task has exited (its ``finally`` blocks done).
     With a ``parent`` task (the one whose ``to_thread`` thread asked) the call's task
-    lives inside the parent's cancel scope, so cancelling the parent cancels it too.
+    lives inside the parent's cancel scope, so cancelling the parent cancels it too. A
+    ``system`` call's task is a system task: it runs while the kernel drains at shutdown.
     """
 
     def __init__(
@@ -53,9 +54,11 @@ class ThreadCall:
         *,
         is_async: bool,
         parent: Task | None = None,
+        system: bool = False,
     ) -> None:
         self.kernel = kernel
         self.fn, self.args, self.is_async, self.parent = fn, args, is_async, parent
+        self.system = system
         self.future: Future[Any] = Future()
         self.task: Task | None = None
         self._cancel_requested = False
@@ -72,7 +75,11 @@ class ThreadCall:
             return
         try:
             self.task = self.kernel.spawn_task(
-                self.fn, self.args, name=_name_of(self.fn), parent_scope=self._parent_scope()
+                self.fn,
+                self.args,
+                name=_name_of(self.fn),
+                parent_scope=self._parent_scope(),
+                system=self.system,
             )
         except BaseException as error:
             self.future.set_exception(error)

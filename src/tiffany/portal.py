@@ -72,8 +72,9 @@ class Portal:
     """Calls into one kernel from other threads; made by :func:`start_portal` or
     :func:`open_portal`, closed when their block ends."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, *, system: bool = False) -> None:
         self._kernel = kernel
+        self._system = system
         self._lock = threading.Lock()
         self._closed = False
 
@@ -110,7 +111,7 @@ class Portal:
                 "a portal was called from its own kernel's thread, where it would wait for "
                 "itself: inside a task, await the function (or call it) directly"
             )
-        call = ThreadCall(self._kernel, fn, args, is_async=is_async)
+        call = ThreadCall(self._kernel, fn, args, is_async=is_async, system=self._system)
         with self._lock:  # so no call can slip in behind the close
             if self._closed:
                 raise PortalClosed(
@@ -165,14 +166,16 @@ def start_portal(
 
 
 @asynccontextmanager
-async def open_portal() -> AsyncIterator[Portal]:
+async def open_portal(*, system: bool = False) -> AsyncIterator[Portal]:
     """A portal onto the running kernel for the ``async with`` block, to hand to threads.
 
     While it is open the kernel waits for their calls rather than report a deadlock.
     Leaving the block closes the portal; calls already made run on as ordinary tasks.
+    With ``system``, calls run as system tasks: they keep being served while the kernel
+    drains at shutdown and do not hold it up (a server's request handlers, say).
     """
     kernel = current_kernel()
-    portal = Portal(kernel)
+    portal = Portal(kernel, system=system)
     try:
         with kernel.threads.accepting_calls():
             yield portal

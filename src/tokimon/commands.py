@@ -42,6 +42,7 @@ from .manager import (
     check_goal,
     resumable,
 )
+from .skills import SkillRegistry
 from .tools import ToolConfig, Toolset
 from .trace import format_event, read_trace
 from .workflow import load_state, report_from_state
@@ -212,6 +213,7 @@ def _session(command: str, prepare: Prepare, options: SessionOptions) -> int:
             settings=options.settings,
             redactor=model.redactor,
             listeners=[view] if view else [],
+            skills=SkillRegistry.for_workspace(space.root),
         )
 
         async def main() -> RunOutcome:

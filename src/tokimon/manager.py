@@ -17,6 +17,10 @@ left unpromoted, gives the worker a :class:`~tokimon.memory.Retriever` over the
 workspace's ``memory/``, and promotes this run's lessons and artifact records when the
 run ends. Memory never fails a run: a problem with it is traced as ``memory.error``.
 
+With a :class:`~tokimon.skills.SkillRegistry` (the CLI passes the workspace's), workers
+are offered the skills their roles may use, and a SkillBuilder step can add one that
+later steps call.
+
 The run's :class:`~tokimon.trace.Trace` is opened here and installed as a kernel
 instrument for the whole run, planning included, so every model call and tool call lands
 in ``trace.jsonl``, redacted with the model client's own redactor (which knows its key).
@@ -41,6 +45,7 @@ from .planning import plan_workflow
 from .report import build_report, write_report
 from .retry import RetryPolicy
 from .runlog import append_log
+from .skills import SkillRegistry
 from .tools import Toolset
 from .trace import Trace
 from .workers import ROLE_REQUIREMENTS, StepBudget, Worker
@@ -109,6 +114,7 @@ class Manager:
         settings: ManagerSettings | None = None,
         redactor: Redactor | None = None,
         listeners: Sequence[TraceListener] = (),
+        skills: SkillRegistry | None = None,
     ) -> None:
         self.workspace = workspace
         self.model = model
@@ -117,7 +123,8 @@ class Manager:
         self.settings = settings or ManagerSettings()
         self.redactor = redactor or getattr(model, "redactor", None) or Redactor()
         self.listeners = tuple(listeners)
-        self.worker = Worker(model, tools, self.settings.step_budget, self.redactor)
+        self.skills = skills
+        self.worker = Worker(model, tools, self.settings.step_budget, self.redactor, skills)
         self.memory = DiskStore(workspace.root / "memory")
 
     async def run(self, goal: str) -> RunOutcome:
@@ -154,6 +161,13 @@ class Manager:
         info.sessions.append(session)
         self._status(paths, info, "planning" if not paths.workflow_state.exists() else "running")
         trace.emit(f"run.{kind}", run_id=paths.id, goal=info.goal, model=self.model_name)
+        if self.skills is not None:
+            skills = self.skills.skills()
+            trace.emit(
+                "skills.available",
+                active=[s.name for s in skills if s.active],
+                quarantined={s.name: s.error for s in skills if s.status == "quarantined"},
+            )
         self._log(paths, f"{kind} session of {paths.id} (pid {session.pid}): {info.goal}")
         components = await self._remember(trace)
         workflow: WorkflowReport | None = None

@@ -31,7 +31,7 @@ from .workspace import utc_now
 MAX_FIELD_CHARS = 4000
 """Longest string a trace record keeps of one field; the rest is cut and marked."""
 
-CAPTURED_PREFIXES = ("model.call.", "tool.call.")
+CAPTURED_PREFIXES = ("model.call.", "tool.call.", "skill.")
 
 
 def bound(text: str, limit: int = MAX_FIELD_CHARS) -> str:
@@ -135,7 +135,7 @@ class Trace(Instrument):
 
     # -- the kernel instrument hook ------------------------------------------------------
     def event(self, kind: str, data: dict[str, Any]) -> None:
-        """Record model and tool calls that any task of the kernel reports."""
+        """Record model calls, tool calls and skill events that any task of the kernel reports."""
         if not kind.startswith(CAPTURED_PREFIXES) or self._fd is None:
             return
         if kind.startswith("model."):

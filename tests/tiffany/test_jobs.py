@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import operator
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -84,3 +85,10 @@ def test_bad_requests_are_refused_before_anything_runs() -> None:
 def test_fifty_jobs_on_a_local_ray_cluster() -> None:
     pytest.importorskip("ray")
     _check_fifty(list(run_jobs(_fifty_jobs(), executor="ray")))
+
+
+def test_a_ray_run_gives_the_callers_signal_handlers_back() -> None:
+    pytest.importorskip("ray")
+    before = signal.getsignal(signal.SIGTERM)
+    assert [r.value for r in run_jobs([Job("one", pow, (2, 3))], executor="ray")] == [8]
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -260,3 +260,42 @@ def test_the_guides_examples_of_calling_in_from_threads_run_as_written(
         exec(compile(block, str(guide), "exec"), {"__name__": "guide_example"})
     printed = capsys.readouterr().out
     assert "cancelled from this thread" in printed and "portal is closed" in printed
+
+
+def test_a_system_portal_is_served_while_the_kernel_drains() -> None:
+    """A server's handler threads (the daemon's gRPC service) call in through a system
+    portal: their calls are system tasks, so they are answered while the kernel drains at
+    shutdown, when it takes no new ordinary task, and do not hold the drain up."""
+    answers: list[Any] = []
+
+    async def probe() -> tuple[bool, bool]:
+        task = tiffany.current_task()
+        return task.system, tiffany.current_kernel().shutting_down
+
+    async def main() -> None:
+        release = tiffany.Event()
+        draining = threading.Event()
+
+        async def holder() -> None:
+            await release.wait()  # an ordinary task: the drain waits for it
+
+        def thread_side(plain: Any, system: Any) -> None:
+            draining.wait()
+            try:
+                plain.call(probe)
+            except BaseException as error:
+                answers.append(type(error).__name__)
+            answers.append(system.call(probe))
+            system.call_sync(release.set)
+
+        async with tiffany.open_portal() as plain, tiffany.open_portal(system=True) as system:
+            await tiffany.spawn(holder)
+            thread = threading.Thread(target=thread_side, args=(plain, system))
+            thread.start()
+            draining.set()
+            report = await tiffany.shutdown(10.0)
+        thread.join()
+        assert not report.forced
+
+    tiffany.run(main)
+    assert answers == ["ShuttingDown", (True, True)]

@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -243,6 +244,9 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
 
 def _run_on_ray(queue: deque[Job], limit: int | None, address: str | None, ray: Any) -> Results:
     started = not ray.is_initialized()
+    # ray.init installs its own SIGTERM handler in the caller; the caller's comes back
+    # when the cluster started for this run is stopped.
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
     if started:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray sends nothing out
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -269,6 +273,14 @@ def _run_on_ray(queue: deque[Job], limit: int | None, address: str | None, ray: 
                 ray.cancel(ref, force=True)
         if started:
             ray.shutdown()
+            _restore(handlers)
+
+
+def _restore(handlers: dict[signal.Signals, Any]) -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum, handler in handlers.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def _ray_result(ray: Any, ref: Any, entry: _Running) -> JobResult:

@@ -24,7 +24,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__, net
 from ..api import current_task, run, shutdown, spawn
@@ -44,6 +44,10 @@ from .paths import prepare_socket_dir
 from .registry import AgentHost
 from .state import Loaded, StateError, StateStore, StateWriter
 
+if TYPE_CHECKING:
+    from .rpc import GrpcOptions
+    from .rpc.server import GrpcService
+
 log = logging.getLogger("tiffany.daemon")
 
 #: Services are restarted when they fail, within these limits.
@@ -59,6 +63,7 @@ class DaemonOptions:
     config_path: Path | None = None
     grace: float | None = None  # overrides the config's daemon.grace
     handle_signals: bool = True
+    grpc: GrpcOptions | None = None  # also serve gRPC (``rpc/``), beside HTTP
 
 
 class Daemon:
@@ -106,6 +111,7 @@ class Daemon:
         self._services: list[Task] = []
         self._writer_task: Task | None = None
         self._connections: set[Task] = set()
+        self.grpc: GrpcService | None = None  # serving gRPC too, when asked
         self._publish_recovery()
 
     @classmethod
@@ -176,6 +182,12 @@ class Daemon:
                     restart=SERVICE_RESTART,
                 )
             )
+        if listen and self.options.grpc is not None:
+            from .rpc.server import start_grpc  # grpcio is an optional extra
+
+            self.grpc = await start_grpc(self, self.options.grpc)
+            assert self.grpc.task is not None
+            self._services.append(self.grpc.task)
         if self.options.handle_signals:
             self._services.append(await spawn(self._watch_signals, name="signals", system=True))
         kernel.add_cleanup(self._at_shutdown)
@@ -372,6 +384,7 @@ class Daemon:
             "pid": os.getpid(),
             "uptime_seconds": round(self._wall() - self.started_at, 3),
             "socket": str(self.options.socket_path),
+            "grpc": self.grpc.describe() if self.grpc is not None else None,
             "state_dir": str(self.options.state_dir),
             "boot": self.state.boots,
             "config": {
@@ -400,6 +413,7 @@ class Daemon:
             "uptime_seconds": round(self._wall() - self.started_at, 3),
             "kernel": self.metrics.snapshot(),
             "http": self.http_stats.as_dict(),
+            "grpc": self.grpc.stats() if self.grpc is not None else None,
             "tasks": self.host.counts(),
             "tasks_running": self.host.running,
             "slow_steps": self.host.slow_steps,

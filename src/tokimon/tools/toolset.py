@@ -12,15 +12,21 @@ the cut marked, and announced to instruments as ``tool.call.start`` and
 
 Workers get subsets by role (:data:`ROLE_TOOLS`, :meth:`Toolset.for_role`): a reviewer
 reads and runs tests but does not write.
+
+A toolset may also hold a *dynamic* part (:class:`DynamicTools`, e.g. a role's skills):
+tools that can appear, change or go while a conversation runs. :meth:`Toolset.refresh`
+brings it up to date; the tool loop calls it before every model turn, and
+:meth:`Toolset.execute` before every call, so a tool added meanwhile is callable at once.
+The fixed tools win a name clash.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import tiffany
 from tiffany.models import ToolCall, ToolResult, ToolSpec, validate_call
@@ -69,6 +75,14 @@ def default_tools(config: ToolConfig) -> list[Tool[Any]]:
     return [tool for tool in ALL_TOOLS if tool is not WEB_FETCH or config.web.enabled]
 
 
+class DynamicTools(Protocol):
+    """Tools that may change during a run: brought up to date by ``refresh``."""
+
+    async def refresh(self) -> None: ...
+
+    def tools(self) -> Sequence[Tool[Any]]: ...
+
+
 def _role_key(role: str) -> str:
     return "".join(ch for ch in role.lower() if ch.isalnum())
 
@@ -108,8 +122,11 @@ class Toolset:
         tree: WorkTree | Path | str,
         config: ToolConfig | None = None,
         tools: Iterable[Tool[Any]] | None = None,
+        *,
+        dynamic: DynamicTools | None = None,
     ) -> None:
         self.config = config or ToolConfig()
+        self.dynamic = dynamic
         if isinstance(tree, WorkTree):
             self.tree = tree
         else:
@@ -129,21 +146,35 @@ class Toolset:
             )
 
     # -- what is offered ---------------------------------------------------------------
+    def _current(self) -> dict[str, Tool[Any]]:
+        """The fixed tools, then the dynamic part's as it was at the last refresh."""
+        if self.dynamic is None:
+            return self._tools
+        current = dict(self._tools)
+        for tool in self.dynamic.tools():
+            current.setdefault(tool.name, tool)
+        return current
+
+    async def refresh(self) -> None:
+        """Bring the dynamic part up to date (nothing to do without one)."""
+        if self.dynamic is not None:
+            await self.dynamic.refresh()
+
     @property
     def tools(self) -> tuple[Tool[Any], ...]:
-        return tuple(self._tools.values())
+        return tuple(self._current().values())
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self._tools)
+        return tuple(self._current())
 
     @property
     def specs(self) -> tuple[ToolSpec, ...]:
         """The JSON-schema tool specs to send with a model request."""
-        return tuple(tool.spec for tool in self._tools.values())
+        return tuple(tool.spec for tool in self._current().values())
 
     def timeout_for(self, name: str) -> float:
-        return self.config.timeouts.get(name, self._tools[name].timeout)
+        return self.config.timeouts.get(name, self._current()[name].timeout)
 
     def subset(self, names: Iterable[str]) -> Toolset:
         """The tools named; a name of a tool this configuration turned off is left out."""
@@ -176,11 +207,13 @@ class Toolset:
         """Run one call; the record holds the result, its duration and the tool's data."""
         started = time.perf_counter()
         tiffany.emit("tool.call.start", call_id=call.id, name=call.name, arguments=call.arguments)
-        checked = validate_call(call, self.specs)
+        await self.refresh()
+        current = self._current()
+        checked = validate_call(call, [tool.spec for tool in current.values()])
         if isinstance(checked, ToolResult):
             output = ToolOutput(checked.content, is_error=True)
         else:
-            output = await self._run(self._tools[call.name], checked.value)
+            output = await self._run(current[call.name], checked.value)
         content, truncated = bound_text(output.text, self.config.max_output_bytes)
         result = ToolResult(call.id, call.name, content, output.is_error)
         duration = time.perf_counter() - started

@@ -67,9 +67,10 @@ class ToolLoop:
         return answer
 
     async def _turns(self) -> str:
-        specs = list(self.toolset.specs)
         while True:
             self.meter.check()
+            await self.toolset.refresh()  # tools added meanwhile (skills) are offered now
+            specs = list(self.toolset.specs)
             completion = await self.model.complete(self.messages, tools=specs)
             self.meter.charge(completion.usage)
             self.messages.append(completion.message())

@@ -43,6 +43,8 @@ class WorkerRole:
     tests_must_pass: bool = False
     """Whether reporting success needs the attempt's last test run to pass: true for the
     roles that change code or judge it, false for the triager, whose job is failures."""
+    builds_skills: bool = False
+    """Whether the role gets ``build_skill`` (when the run has a skill registry)."""
 
     @property
     def system_prompt(self) -> str:
@@ -96,9 +98,16 @@ ROLES: Mapping[str, WorkerRole] = {
         ),
         WorkerRole(
             "SkillBuilder",
-            "writes a reusable helper script or document into the repository",
-            "Write the reusable skill the task describes (a script or a markdown how-to) "
-            "as a new file, small and documented, and say where it is in outputs.path.",
+            "builds a reusable skill (a tested Python tool later steps can call) for a gap "
+            "the manager justifies: a repeated tool sequence or a failure a tool prevents",
+            "Build the skill the task describes with build_skill: a small Python module "
+            "(`run(args, ctx)`), its input schema and its pytest unit tests, plus the gap, "
+            "design and expected benefit. It is registered only if its tests pass; read the "
+            "test output and fix the module or the tests when they fail. Put the skill's "
+            "name in outputs.skill. (Without build_skill, write a small documented script "
+            "and give its path in outputs.path.)",
+            required_inputs=("task", "gap"),
+            builds_skills=True,
         ),
     )
 }

@@ -15,7 +15,13 @@ The outcome is built from evidence as much as from words:
   retry that writes something different counts as new work and one that writes the same
   bytes does not;
 - a worker that reports success while its own last test run failed gets FAILED, with the
-  test failures as the failure text.
+  test failures as the failure text;
+- a worker whose last ``build_skill`` call did not register its skill (its tests failed)
+  gets FAILED, with the skill's test output as the failure text.
+
+With a :class:`~tokimon.skills.SkillRegistry`, every conversation also offers the skills
+the role may use (refreshed before each turn, so a skill registered by an earlier step,
+or earlier in this one, is there), and the roles that build skills get ``build_skill``.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from ..errors import DelegationBlocked, TokimonError
 from ..memory import Retrieval, Retriever, StepQuery
 from ..runlog import append_log
 from ..signatures import DIMENSIONS
+from ..skills import BUILD_SKILL, SkillRegistry, build_skill_tool
 from ..tools import ToolExecution, ToolOutput, Toolset
 from ..trace import bound
 from ..workflow.engine import StepContext, StepOutcome
@@ -61,6 +68,8 @@ class Worker:
     budget: StepBudget = field(default_factory=StepBudget)
     redactor: Redactor = field(default_factory=Redactor)
     """Applied to the attempt's log (the trace has its own), so no key reaches the disk."""
+    skills: SkillRegistry | None = None
+    """Skills offered as tools on top of each role's own (none when None)."""
     memory: Retriever | None = None
     """What earlier runs learnt; every attempt's brief gets what it retrieves."""
 
@@ -124,10 +133,14 @@ class Worker:
         async def run(args: DelegateArgs) -> ToolOutput:
             return await self._delegate(attempt, role, targets, args, parent)
 
-        offered = [*own.tools, delegate_tool(targets, run, self.budget.max_seconds)]
+        offered = [*own.tools]
+        if self.skills is not None and role.builds_skills:
+            offered.append(build_skill_tool(self.skills, attempt.context))
+        offered.append(delegate_tool(targets, run, self.budget.max_seconds))
+        dynamic = self.skills.for_role(role.name) if self.skills is not None else None
         return ToolLoop(
             self.model,
-            Toolset(own.tree, own.config, offered),
+            Toolset(own.tree, own.config, offered, dynamic=dynamic),
             [Message.system(role.system_prompt), Message.user(text)],
             self.budget,
             log=attempt.log,
@@ -296,6 +309,13 @@ def judge(
                 + failing_tests_text(last)
             )
             summary = f"claimed success, but the last run_tests was {last.get('status')}: {summary}"
+    builds = [e for e in executions if e.call.name == BUILD_SKILL]
+    if builds and not builds[-1].data.get("registered"):
+        output = str(builds[-1].data.get("test_output") or builds[-1].result.content)
+        if state == "SUCCEEDED":
+            state = "FAILED"
+            summary = f"claimed success, but the skill was not registered: {summary}"
+        failure = f"the skill was not registered; its tests failed:\n{output}"
     if stopped and artifacts:
         state = "PARTIAL"  # cut off by its budget after changing files: work to build on
     outputs = dict(answer.outputs)

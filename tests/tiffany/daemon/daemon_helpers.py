@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,8 +108,17 @@ def run_in_daemon(
 class DaemonProcess:
     """``tiffany daemon`` in a subprocess, with its stderr kept for the test to read."""
 
-    def __init__(self, directory: Path, config: Path, grace: float | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        config: Path,
+        grace: float | None = None,
+        extra_args: Sequence[str] = (),
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.directory = directory
+        self.extra_args = list(extra_args)
+        self.extra_env = dict(extra_env or {})
         self.socket = directory / "d.sock"
         self.state = directory / "state"
         self.config = config
@@ -141,9 +150,13 @@ class DaemonProcess:
         ]
         if self.grace is not None:
             command += ["--grace", str(self.grace)]
+        command += self.extra_args
         with open(self.stderr_path, "ab") as stderr:
             self.process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=stderr, env=self.env()
+                command,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env={**self.env(), **self.extra_env},
             )
         if wait:
             self.wait_ready()
