@@ -59,6 +59,7 @@ from .artifacts import (
 from .dossier import build_dossier
 from .entrypoints import find_entry_points, is_manifest
 from .facts import RepositoryFacts
+from .gaps import completeness_gate
 from .graph import (
     INDEX_KINDS,
     STATE_NODE,
@@ -161,6 +162,12 @@ class PageReport:
     #: Pages the model split off this one (``generate_sub_module_documentation``),
     #: parents before their children; they are reported, and reused, with this page.
     subpages: list[PageReport] = field(default_factory=list)
+    #: The completeness gate's known gaps of the module (:mod:`.gaps`), as JSON.
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def open_gaps(self) -> list[dict[str, Any]]:
+        return [gap for gap in self.gaps if not gap.get("closed_by")]
 
     @property
     def status(self) -> str:
@@ -185,6 +192,7 @@ class PageReport:
             "counts": self.counts,
             "status": self.status,
             "problems": self.problems,
+            "gaps": self.gaps,
             **({"writer": self.writer} if self.writer is not None else {}),
             **({"pending": self.pending} if self.pending is not None else {}),
         }
@@ -192,6 +200,8 @@ class PageReport:
     def record(self) -> dict[str, Any]:
         """What the build graph keeps of the page, to report it without building it."""
         record: dict[str, Any] = {"files": self.files, "counts": self.counts, "cited": self.cited}
+        if self.gaps:
+            record["gaps"] = self.gaps
         if self.subpages:
             record["subpages"] = [
                 {"id": s.id, "title": s.title, "parent": s.parent, "children": s.children}
@@ -229,6 +239,7 @@ class PageReport:
             recomputed=False,
             writer=record.get("writer"),
             subpages=subpages,
+            gaps=list(record.get("gaps", [])),
         )
 
 
@@ -301,6 +312,9 @@ class BuildResult:
             "components": sum(page.counts["components"] for page in self.pages),
             "citations": sum(page.citations for page in self.pages),
             "diagrams": sum(page.diagrams for page in self.pages),
+            "known_gaps": sum(len(page.open_gaps) for page in self.pages),
+            "gaps_closed": sum(len(page.gaps) - len(page.open_gaps) for page in self.pages),
+            "gaps": {page.id: page.gaps for page in self.pages if page.gaps},
             "manifest_written": self.manifest_written,
             "viewer_written": self.viewer_written,
             "viewer_problem": self.viewer_problem,
@@ -757,9 +771,10 @@ def build_page(
     """Every artifact of one module (dossier, research, notebook, sections), written."""
     dossier: ComponentDossier = build_dossier(facts, module, entry_points)
     store.artifact("dossiers", dossier)
+    gaps = completeness_gate(facts, module, dossier)
     presented = entry_points if module.parent is None else dossier.entry_points
     research = research_module(facts, module, dossier, presented)
-    questions = ResearchArtifact(module=module.id, questions=research.artifacts)
+    questions = ResearchArtifact(module=module.id, questions=research.artifacts, gaps=gaps)
     notebook = build_notebook(facts, module, dossier, research, notebooks)
     store.artifact("notebooks", notebook)
     sections = page_sections(facts, module, dossier, research, notebook, entry_points)
@@ -798,6 +813,7 @@ def publish_page(
         sections=sections,
         writer=written.accounting,
         pending=written.pending,
+        gaps=[gap.model_dump(mode="json") for gap in research.gaps],
     )
 
 

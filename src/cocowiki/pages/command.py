@@ -116,6 +116,8 @@ def format_summary(result: BuildResult) -> str:
         f"verified {summary['verified']}, unverified {summary['unverified']}; "
         f"{summary['components']} components, {summary['citations']} citations, "
         f"{summary['diagrams']} diagrams",
+        f"known gaps: {summary['known_gaps']} open in {len(summary['gaps'])} pages"
+        + (f", {summary['gaps_closed']} closed by research" if summary["gaps_closed"] else ""),
     ]
     once = result.diagrams_not_checked
     if once:
