@@ -318,6 +318,44 @@ def explore(
     raise typer.Exit(status)
 
 
+JudgeOption = typer.Option(
+    None,
+    "--judge",
+    help="A judge model (provider:model); repeat for several judges. Without one, only "
+    "the deterministic measures.",
+)
+CompareOption = typer.Option(None, "--compare", help="Another wiki folder, judged side by side.")
+ReferenceOption = typer.Option(
+    None, "--reference", help="The documentation rubrics are built from (default: README, docs/)."
+)
+
+
+@app.command("eval")
+def evaluate(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    reference: Path | None = ReferenceOption,
+    judge: list[str] | None = JudgeOption,
+    repeats: int = typer.Option(1, "--repeats", help="Judging passes per judge (the spread)."),
+    compare: Path | None = CompareOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Measure the wiki (citations, API coverage, diagrams, links, truthfulness) and judge
+    it on a rubric built from the repository's own documentation."""
+    from .eval import run_eval_command
+
+    status = run_eval_command(
+        repo,
+        output,
+        reference=reference,
+        judges=judge or [],
+        repeats=repeats,
+        compare=compare,
+        as_json=as_json,
+    )
+    raise typer.Exit(status)
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="A question about the code, in words or names."),

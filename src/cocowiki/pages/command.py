@@ -99,7 +99,9 @@ def build_config(
         limits = RunLimits(selected, jobs, max_calls, max_cost)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return BuildConfig(index=wiki.index, plan=wiki.plan, writer=writer, limits=limits)
+    return BuildConfig(
+        index=wiki.index, plan=wiki.plan, writer=writer, limits=limits, research=wiki.research
+    )
 
 
 def format_summary(result: BuildResult) -> str:
