@@ -14,7 +14,8 @@ Over its prose (text outside code fences, headings and tables):
   in the wiki or in the repository);
 * **pages per 1,000 lines** of indexed source;
 * **truthfulness**: of the code identifiers the prose names in code spans, the share
-  that exist in the repository's index (as DocAgent measures it).
+  that exist for the repository: a component of its index, a file, or a name its code
+  imports (as DocAgent measures it, with imports counted as existing).
 """
 
 from __future__ import annotations
@@ -189,7 +190,13 @@ def _is_identifier(span: str) -> bool:
 
 
 def _known_names(index: IndexResult) -> set[str]:
+    """Names that exist for the code: components, files (with and without suffix), and
+    what the code imports (an external module or name it really uses)."""
     names = {c.name for c in index.components}
+    for ref in index.references:
+        if str(ref.kind) == "import" and ref.target_name:
+            parts = ref.target_name.replace("::", ".").split(".")
+            names.update({parts[0], parts[-1], ref.target_name})
     for source in index.files:
         stem = source.path.rsplit("/", 1)[-1]
         names.update({stem, stem.split(".", 1)[0]})
