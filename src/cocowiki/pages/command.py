@@ -99,7 +99,9 @@ def build_config(
         limits = RunLimits(selected, jobs, max_calls, max_cost)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return BuildConfig(index=wiki.index, plan=wiki.plan, writer=writer, limits=limits)
+    return BuildConfig(
+        index=wiki.index, plan=wiki.plan, writer=writer, limits=limits, research=wiki.research
+    )
 
 
 def format_summary(result: BuildResult) -> str:
@@ -116,6 +118,8 @@ def format_summary(result: BuildResult) -> str:
         f"verified {summary['verified']}, unverified {summary['unverified']}; "
         f"{summary['components']} components, {summary['citations']} citations, "
         f"{summary['diagrams']} diagrams",
+        f"known gaps: {summary['known_gaps']} open in {len(summary['gaps'])} pages"
+        + (f", {summary['gaps_closed']} closed by research" if summary["gaps_closed"] else ""),
     ]
     once = result.diagrams_not_checked
     if once:
