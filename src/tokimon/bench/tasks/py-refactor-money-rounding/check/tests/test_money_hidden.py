@@ -1,0 +1,34 @@
+import ast
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from money import round_money
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "amount, rounded",
+    [(Decimal("0.125"), "0.13"), (Decimal("0.124"), "0.12"), (Decimal("-0.125"), "-0.13"),
+     (Decimal("2"), "2.00"), ("1.005", "1.01"), (3, "3.00")],
+)
+def test_round_money(amount, rounded):
+    result = round_money(amount)
+    assert isinstance(result, Decimal) and result == Decimal(rounded)
+    assert str(result) == rounded
+
+
+@pytest.mark.parametrize("module", ["invoice.py", "receipt.py"])
+def test_the_modules_use_the_one_function(module):
+    source = (ROOT / module).read_text()
+    tree = ast.parse(source)
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "money"
+        for alias in node.names
+    }
+    assert "round_money" in imported
+    assert "quantize" not in source and "ROUND_HALF_UP" not in source
