@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,19 +62,25 @@ def list_command(options: BenchOptions) -> int:
     return EXIT_OK
 
 
-def validate_command(names: Sequence[str], options: BenchOptions) -> int:
+def validate_command(names: Sequence[str], options: BenchOptions, jobs: int = 1) -> int:
+    """Validate the named tasks, ``jobs`` at a time. A validation's work (the checks, the
+    oracle's agent) runs in child processes, so threads are enough to overlap them; the
+    results are printed in task order whatever order they finish in."""
     out, err = options.streams()
+    if jobs < 1:
+        return options.error("bench validate", "--jobs must be at least 1")
     try:
         tasks = select(discover(options.tasks), names)
     except TokimonError as exc:
         return options.error("bench validate", str(exc))
     env = options.environment()
-    results = []
     with _progress(err, options.as_json, "validating") as bar:
         job = bar.add_task("validating", total=len(tasks), note="")
-        for task in tasks:
-            results.append(validate_task(task, env))
-            bar.advance(job)
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="validate") as pool:
+            pending = [pool.submit(validate_task, task, env) for task in tasks]
+            for _ in as_completed(pending):
+                bar.advance(job)
+        results = [future.result() for future in pending]
     invalid = [r for r in results if not r.valid]
     if options.as_json:
         rows = [
