@@ -20,6 +20,7 @@ import pytest
 from agent_fixtures import clean_env as clean_env
 from typer.testing import CliRunner
 
+from tokimon.bench.attempt import attempt_env
 from tokimon.bench.compare import compare_reports, fisher_exact
 from tokimon.bench.report import pass_at_k
 from tokimon.bench.task import SHIPPED, TaskError, load_task
@@ -244,6 +245,16 @@ def _wait_for_first_attempt(out: Path, process: subprocess.Popen[bytes]) -> Path
             continue
         raise AssertionError("the suite run ended before it could be killed")
     raise AssertionError("no attempt finished within a minute")
+
+
+def test_attempts_get_an_absolute_pythonpath(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PYTHONPATH=src`` names the harness's src/, not the attempt tree's."""
+    monkeypatch.chdir(tmp_path)
+    env = attempt_env({"PYTHONPATH": os.pathsep.join(["src", "/abs", ""]), "X": "1"})
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(tmp_path / "src"), "/abs", ""]
+    assert env["X"] == "1" and "PYTHONPATH" not in attempt_env({})
 
 
 # -- the numbers -------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ..commands import CommandOptions
 from ..console import EXIT_FAILED, EXIT_OK, console, table
 from ..errors import TokimonError
 from ..jsonfile import read_json
-from .attempt import ORACLE
+from .attempt import ORACLE, attempt_env
 from .compare import compare_reports, render_comparison
 from .humaneval import import_problems
 from .suite import Executor, SuiteRun, latest_suite_run
@@ -73,7 +73,7 @@ def validate_command(names: Sequence[str], options: BenchOptions, jobs: int = 1)
         tasks = select(discover(options.tasks), names)
     except TokimonError as exc:
         return options.error("bench validate", str(exc))
-    env = options.environment()
+    env = attempt_env(options.environment())
     with _progress(err, options.as_json, "validating") as bar:
         job = bar.add_task("validating", total=len(tasks), note="")
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="validate") as pool:
@@ -128,7 +128,7 @@ def run_command(choices: RunChoices, options: BenchOptions) -> int:
             note = f"solved {tally['solved']}  cost ${tally['cost']:.2f}"
             bar.update(job, advance=1, note=note)
 
-        report = run.execute(executor, options.environment(), on_record)
+        report = run.execute(executor, attempt_env(options.environment()), on_record)
     path = run.folder / "reports" / "suite-report.json"
     totals = report["totals"]
     if options.as_json:
