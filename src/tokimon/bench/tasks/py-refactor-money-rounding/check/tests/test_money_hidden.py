@@ -24,11 +24,17 @@ def test_round_money(amount, rounded):
 def test_the_modules_use_the_one_function(module):
     source = (ROOT / module).read_text()
     tree = ast.parse(source)
-    imported = {
-        alias.name
+    from_money = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "money"
+        and any(alias.name == "round_money" for alias in node.names)
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "money"
-        for alias in node.names
-    }
-    assert "round_money" in imported
+    )
+    money_module = any(
+        isinstance(node, ast.Import) and any(alias.name == "money" for alias in node.names)
+        for node in ast.walk(tree)
+    ) and any(
+        isinstance(node, ast.Attribute) and node.attr == "round_money" for node in ast.walk(tree)
+    )
+    assert from_money or money_module, f"{module} does not use money.round_money"
     assert "quantize" not in source and "ROUND_HALF_UP" not in source
