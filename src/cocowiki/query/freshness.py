@@ -14,8 +14,8 @@ that acts on a citation whose lines have moved edits the wrong code. It says:
   sentence;
 * ``refresh``: what ``--refresh`` did before answering, when it was asked to.
 
-Checking costs one hash per cited file and one ``git rev-parse``: cheap enough to do for
-every answer rather than trust a timestamp.
+Checking costs one hash per cited file and a read of git's ``HEAD``: cheap enough to do
+for every answer rather than trust a timestamp.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import hashlib
 import sqlite3
 import subprocess
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .wiki import Refresh, Wiki
@@ -76,10 +77,67 @@ def freshness(
 
 
 def current_revision(wiki: Wiki) -> str | None:
-    """The commit checked out in the repository now (``None`` outside git)."""
+    """The commit checked out in the repository now (``None`` outside git).
+
+    Read from the git folder (``HEAD``, the branch's ref file or ``packed-refs``), since
+    starting ``git`` costs more than the rest of an answer; ``git rev-parse`` only when
+    the folder holds something else (a ref name that is not a file, say)."""
+    git_dir = _git_dir(wiki.repo)
+    if git_dir is None:
+        return None
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return _rev_parse(wiki.repo)
+    if not head.startswith("ref: "):
+        return head or None
+    ref = head.removeprefix("ref: ").strip()
+    common = _common_dir(git_dir)
+    for folder in dict.fromkeys((git_dir, common)):
+        try:
+            return (folder / ref).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            continue
+    try:
+        for line in (common / "packed-refs").read_text(encoding="utf-8").splitlines():
+            sha, _, name = line.partition(" ")
+            if name.strip() == ref:
+                return sha
+    except OSError:
+        pass
+    return _rev_parse(wiki.repo)
+
+
+def _git_dir(repo: Path) -> Path | None:
+    """The git folder of the checkout ``repo`` is in (``.git``, or where a ``.git`` file
+    of a worktree or submodule points), or ``None``."""
+    for folder in (repo, *repo.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            try:
+                text = dot_git.read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+            target = Path(text.removeprefix("gitdir:").strip())
+            return target if target.is_absolute() else (folder / target).resolve()
+    return None
+
+
+def _common_dir(git_dir: Path) -> Path:
+    """Where a worktree's shared refs are (``commondir``), else the folder itself."""
+    try:
+        common = Path((git_dir / "commondir").read_text(encoding="utf-8").strip())
+    except OSError:
+        return git_dir
+    return common if common.is_absolute() else (git_dir / common).resolve()
+
+
+def _rev_parse(repo: Path) -> str | None:
     try:
         done = subprocess.run(
-            ["git", "-C", str(wiki.repo), "rev-parse", "--verify", "-q", "HEAD"],
+            ["git", "-C", str(repo), "rev-parse", "--verify", "-q", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,
