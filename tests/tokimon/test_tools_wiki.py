@@ -66,17 +66,16 @@ def test_a_planner_looks_a_symbol_up_in_the_wiki_and_plans_from_the_answer(
     answer = server.requests[2].body["messages"][-1]
     assert answer["role"] == "tool"
     assert f"function dates.parse  {PARSE}  [page overview]" in answer["content"]
-    assert "callers: test_dates.test_parse_splits_a_date (tests/test_dates.py:5-5)" in (
-        answer["content"]
+    assert (
+        "callers: test_dates.test_parse_splits_a_date (tests/test_dates.py:5-5)"
+        in (answer["content"])
     )
     assert "freshness: wiki built outside git" in answer["content"]
     brief = server.requests[3].body["messages"][1]["content"]
     assert the_plan in brief  # the Implementer starts from what the lookup said
 
     trace = read_trace(outcome.paths.trace)
-    (looked,) = [
-        e for e in trace if e["kind"] == "tool.call.finish" and e["name"] == "wiki_lookup"
-    ]
+    (looked,) = [e for e in trace if e["kind"] == "tool.call.finish" and e["name"] == "wiki_lookup"]
     assert looked["is_error"] is False and PARSE in looked["content"]
     (indexed,) = [e for e in trace if e["kind"] == "tool.call.wiki_index"]
     assert indexed["status"] == "unchanged"  # the build's index was current (.tokimon skipped)
