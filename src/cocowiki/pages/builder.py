@@ -33,6 +33,7 @@ from typing import Any
 import tiffany
 
 from ..config import WriterConfig
+from ..errors import CocowikiError
 from ..index import (
     IndexConfig,
     IndexingError,
@@ -116,7 +117,7 @@ _BUILD_CODE = Path(__file__).parent
 _VIEWER_CODE = _BUILD_CODE.parent / "viewer"
 
 
-class BuildError(Exception):
+class BuildError(CocowikiError):
     """The wiki cannot be built at all; the message says why and what to do."""
 
 
@@ -254,6 +255,8 @@ class BuildResult:
     #: The model writer's run: pages asked, calls made and their cost in this build,
     #: and why it stopped early (``--max-calls``/``--max-cost``); None without a model.
     model_run: dict[str, Any] | None = None
+    #: The repository the wiki was built from (the manifest's ``built_from``).
+    built_from: str = ""
 
     @property
     def verified(self) -> int:
@@ -305,7 +308,8 @@ class BuildResult:
             "viewer_written": self.viewer_written,
             "viewer_problem": self.viewer_problem,
             "timings": {stage: round(s, 4) for stage, s in sorted(self.timings.items())},
-            **({"model": self.model_summary()} if self.model_run is not None else {}),
+            "built_from": self.built_from,
+            "model": self.model_summary() if self.model_run is not None else None,
         }
 
     def model_summary(self) -> dict[str, Any]:
@@ -498,6 +502,7 @@ def _build(
         viewer_recomputed=viewer_recomputed,
         diagrams_not_checked=None if unavailable is None else str(unavailable),
         model_run=writer_run(writer, tree),
+        built_from=repo.as_posix(),
     )
 
 
