@@ -248,6 +248,120 @@ def validate_footprints(
     raise typer.Exit(status)
 
 
+ScoutModelOption = typer.Option(
+    None,
+    "--model",
+    help="The scout model (provider:model, as tiffany.models takes it; default: "
+    "\\[research] model). Keys come from the environment only.",
+)
+FrozenAnswerOption = typer.Option(
+    None, "--output", help="Write the frozen answer here (default: print it)."
+)
+AnswersArgument = typer.Argument(..., help="Frozen answers or research artifacts.")
+NotebookFileOption = typer.Option(
+    None, "--output", help="Write the notebook here (default: print it)."
+)
+WikiOption = typer.Option(
+    None, "--wiki", help="The wiki directory (default: REPO/.cocowiki): config and catalog."
+)
+
+
+@research_app.command("explore")
+def research_explore(
+    question: str = typer.Argument(..., help="The question, in words."),
+    module: str = typer.Option(..., "--module", help="The module (page id) it is about."),
+    question_id: str = typer.Option(..., "--question-id", help="The question's id."),
+    artifact: Path | None = FrozenAnswerOption,
+    repo: Path | None = RepoOption,
+    wiki: Path | None = WikiOption,
+    model: str | None = ScoutModelOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Run the scout on one question and freeze its answer with its footprints."""
+    from .pages.researchcommand import run_explore_command
+
+    status = run_explore_command(
+        question,
+        repo,
+        wiki,
+        module=module,
+        question_id=question_id,
+        artifact_file=artifact,
+        model=model,
+        as_json=as_json,
+    )
+    raise typer.Exit(status)
+
+
+@research_app.command("notebook")
+def research_notebook(
+    artifacts: list[Path] = AnswersArgument,
+    module: str = typer.Option(..., "--module", help="The module they are about."),
+    notebook: Path | None = NotebookFileOption,
+    title: str | None = typer.Option(None, "--title", help="The module's title."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Gather frozen answers about one module into a ModuleNotebook."""
+    from .pages.researchcommand import run_notebook_command
+
+    raise typer.Exit(
+        run_notebook_command(artifacts, module, notebook, title=title, as_json=as_json)
+    )
+
+
+@app.command()
+def explore(
+    question: str = typer.Argument(..., help="A question about the code, in words."),
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    model: str | None = ScoutModelOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Ask the scout a question live: print its answer and footprints, freeze nothing."""
+    from .pages.researchcommand import run_explore_command
+
+    status = run_explore_command(question, repo, output, model=model, freeze=False, as_json=as_json)
+    raise typer.Exit(status)
+
+
+JudgeOption = typer.Option(
+    None,
+    "--judge",
+    help="A judge model (provider:model); repeat for several judges. Without one, only "
+    "the deterministic measures.",
+)
+CompareOption = typer.Option(None, "--compare", help="Another wiki folder, judged side by side.")
+ReferenceOption = typer.Option(
+    None, "--reference", help="The documentation rubrics are built from (default: README, docs/)."
+)
+
+
+@app.command("eval")
+def evaluate(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    reference: Path | None = ReferenceOption,
+    judge: list[str] | None = JudgeOption,
+    repeats: int = typer.Option(1, "--repeats", help="Judging passes per judge (the spread)."),
+    compare: Path | None = CompareOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Measure the wiki (citations, API coverage, diagrams, links, truthfulness) and judge
+    it on a rubric built from the repository's own documentation."""
+    from .eval import run_eval_command
+
+    status = run_eval_command(
+        repo,
+        output,
+        reference=reference,
+        judges=judge or [],
+        repeats=repeats,
+        compare=compare,
+        as_json=as_json,
+    )
+    raise typer.Exit(status)
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="A question about the code, in words or names."),

@@ -67,6 +67,49 @@ class WriterConfig:
         return self.kind == "model" or (self.kind == "" and bool(self.model))
 
 
+#: The questions the scout answers for every module (``id: text``; ``{module}`` is the
+#: module's title).
+STANDARD_QUESTIONS = (
+    "purpose: What is {module} for, and what problem does it solve for the rest of the code?",
+    "flows: What are the main flows through {module}: what calls what, in which order, "
+    "starting where?",
+    "invariants: What invariants does {module} keep (assumptions, states, orderings), and "
+    "where are they enforced?",
+    "errors: How does {module} handle errors: what can fail, what is raised or returned, "
+    "and who handles it?",
+    "extension: Where can {module} be extended or configured (hooks, protocols, registries, "
+    "settings)?",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ResearchConfig:
+    """The scout (``docs/cocowiki/research.md``): with ``model`` set (``provider:model``),
+    ``cw build`` has it answer each module's ``questions`` (and, with ``gaps``, one
+    question per known gap of the completeness gate) before the writer runs, within
+    the budgets per question."""
+
+    model: str = ""
+    questions: tuple[str, ...] = STANDARD_QUESTIONS
+    gaps: bool = True
+    max_calls: int = 16
+    max_tool_calls: int = 40
+    max_tokens: int = 400_000
+    max_seconds: float = 600.0
+    output_tokens: int = 4_000
+
+    def __post_init__(self) -> None:
+        for question in self.questions:
+            ident, _, text = question.partition(":")
+            if not ident.strip() or not text.strip() or " " in ident.strip():
+                raise ValueError(f"a question is 'id: text', not {question!r}")
+
+    def question_list(self, title: str) -> list[tuple[str, str]]:
+        """``(id, text)`` of each standard question, for the module titled ``title``."""
+        pairs = (q.partition(":") for q in self.questions)
+        return [(i.strip(), t.strip().replace("{module}", title)) for i, _, t in pairs]
+
+
 @dataclass(frozen=True, slots=True)
 class WikiConfig:
     """All settings of a wiki, one frozen dataclass per section."""
@@ -74,6 +117,7 @@ class WikiConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     plan: PlanConfig = field(default_factory=PlanConfig)
     writer: WriterConfig = field(default_factory=WriterConfig)
+    research: ResearchConfig = field(default_factory=ResearchConfig)
 
 
 TEMPLATE = """\
@@ -131,6 +175,20 @@ TEMPLATE = """\
 # pack_tokens = 96000      # source shown per page; the default fits a 128k context
 # repair_rounds = 2        # times a page failing its checks goes back to the model
 # output_tokens = 8000     # cap on each answer
+
+[research]
+# A scout model (docs/cocowiki/research.md) that explores the repository with read-only
+# tools to answer each module's questions before the writer runs; its answers are frozen
+# with the footprints of every lookup and asked again only when one no longer holds.
+# Small local models served by vLLM or SGLang work ("openai-compatible:NAME" with
+# base_url in the tiffany.models config). Unset: no scout, no model call.
+# model = "openai-compatible:Qwen3-4B-Instruct"
+# questions = ["purpose: What is {{module}} for?", "flows: ..."]
+# gaps = true              # also ask one question per known gap of the completeness gate
+# max_calls = 16           # budgets per question: model calls, tool calls, tokens, seconds
+# max_tool_calls = 40
+# max_tokens = 400000
+# max_seconds = 600
 """
 
 
@@ -181,10 +239,11 @@ def load_config(output: Path) -> WikiConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix it or delete it") from exc
-    unknown = sorted(set(data) - {"index", "plan", "writer"})
+    unknown = sorted(set(data) - {"index", "plan", "writer", "research"})
     if unknown:
         raise ConfigError(
-            f"{path}: unknown section [{unknown[0]}]; sections are [index], [plan], [writer]"
+            f"{path}: unknown section [{unknown[0]}]; sections are [index], [plan], [writer], "
+            "[research]"
         )
     index = dataclass_from_table(IndexConfig, data.get("index", {}), f"{path} [index]")
     unknown_languages = sorted(set(index.languages) - set(BY_NAME))
@@ -197,6 +256,9 @@ def load_config(output: Path) -> WikiConfig:
         index=index,
         plan=dataclass_from_table(PlanConfig, data.get("plan", {}), f"{path} [plan]"),
         writer=dataclass_from_table(WriterConfig, data.get("writer", {}), f"{path} [writer]"),
+        research=dataclass_from_table(
+            ResearchConfig, data.get("research", {}), f"{path} [research]"
+        ),
     )
 
 

@@ -80,7 +80,8 @@ class BuildResult:
     """What :func:`cocowiki.build` did (``cw build --json``).
 
     ``unverified_pages`` maps each page left unverified to its problems; ``model`` holds
-    the model writer's run (pages asked, calls, cost, why it stopped), None without one.
+    the model writer's run (pages asked, calls, cost, why it stopped), None without one;
+    ``research`` the research scout's.
     """
 
     output: str
@@ -108,8 +109,15 @@ class BuildResult:
     viewer_written: bool | None
     viewer_problem: str | None
     timings: dict[str, float]
+    #: Open known gaps of the completeness gate, over all pages.
+    known_gaps: int
+    gaps_closed: int
+    #: Each page's known gaps (open and closed), by page id.
+    gaps: dict[str, tuple[dict[str, Any], ...]]
     built_from: str
     model: dict[str, Any] | None = None
+    #: The research scout's run (questions, reused answers, calls); None without one.
+    research: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

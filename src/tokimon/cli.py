@@ -24,12 +24,14 @@ from .commands import (
     spending_limit,
 )
 from .console import EXIT_INTERRUPTED
+from .memory.cli import memory_app
 from .skills.cli import skills_app
 
 app = typer.Typer(
     help="tokimon: an autonomous coding agent.", no_args_is_help=True, add_completion=False
 )
 app.add_typer(bench_app, name="bench")
+app.add_typer(memory_app, name="memory")
 app.add_typer(skills_app, name="skills")
 
 RepoOption = typer.Option(None, "--repo", help="The repository (default: the current directory).")

@@ -66,8 +66,9 @@ def write_lesson(paths: RunPaths, lesson: Lesson) -> Path:
     return target
 
 
-def parse_lesson(text: str, source: str = "lesson") -> Lesson:
-    """A lesson from its markdown; a missing or broken header is a :class:`WorkspaceError`."""
+def split_header(text: str, source: str = "lesson") -> tuple[dict[str, Any], str]:
+    """The JSON header and the body of a lesson's markdown; a missing or broken header is a
+    :class:`WorkspaceError`. Memory keeps more keys in the header than :class:`Lesson`."""
     lines = text.split("\n")
     try:
         end = lines.index(FENCE, 1) if lines[0] == FENCE else -1
@@ -77,8 +78,19 @@ def parse_lesson(text: str, source: str = "lesson") -> Lesson:
         raise WorkspaceError(f"{source} has no JSON header between '---' lines")
     try:
         header = json.loads("\n".join(lines[1:end]))
-        return Lesson(**header, body="\n".join(lines[end + 1 :]).strip() + "\n")
-    except (json.JSONDecodeError, TypeError) as exc:
+    except json.JSONDecodeError as exc:
+        raise WorkspaceError(f"{source} has a damaged header: {exc}") from None
+    if not isinstance(header, dict):
+        raise WorkspaceError(f"{source} has a damaged header: not a JSON object")
+    return header, "\n".join(lines[end + 1 :]).strip() + "\n"
+
+
+def parse_lesson(text: str, source: str = "lesson") -> Lesson:
+    """A lesson from its markdown; a missing or broken header is a :class:`WorkspaceError`."""
+    header, body = split_header(text, source)
+    try:
+        return Lesson(**header, body=body)
+    except TypeError as exc:
         raise WorkspaceError(f"{source} has a damaged header: {exc}") from None
 
 

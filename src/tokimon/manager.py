@@ -11,6 +11,12 @@ end and writes the report and the final status into ``run.json``.
 :meth:`Manager.resume` continues a run after a crash: from ``workflow_state.json`` when
 the workflow had started, or from planning again when the process died while planning.
 
+Memory: each session brings cocowiki's index of the repository up to date (the
+components lessons concern), promotes the lessons of earlier finished runs that a crash
+left unpromoted, gives the worker a :class:`~tokimon.memory.Retriever` over the
+workspace's ``memory/``, and promotes this run's lessons and artifact records when the
+run ends. Memory never fails a run: a problem with it is traced as ``memory.error``.
+
 With a :class:`~tokimon.skills.SkillRegistry` (the CLI passes the workspace's), workers
 are offered the skills their roles may use, and a SkillBuilder step can add one that
 later steps call.
@@ -23,15 +29,18 @@ in ``trace.jsonl``, redacted with the model client's own redactor (which knows i
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import tiffany
+from cocowiki.index import IndexingError
 from tiffany.models import ModelClient, ModelError, Redactor
 
-from .errors import PlanError, WorkspaceError
+from .errors import PlanError, TokimonError, WorkspaceError
+from .memory import ComponentMap, DiskStore, Retriever, promote_run, sweep
 from .planning import plan_workflow
 from .report import build_report, write_report
 from .retry import RetryPolicy
@@ -56,6 +65,8 @@ class ManagerSettings:
     step_budget: StepBudget = field(default_factory=StepBudget)
     plan_budget: StepBudget = field(default_factory=lambda: StepBudget(max_model_calls=15))
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    memory: bool = True
+    """Retrieve lessons of earlier runs into briefs and promote this run's at its end."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,7 @@ class Manager:
         self.listeners = tuple(listeners)
         self.skills = skills
         self.worker = Worker(model, tools, self.settings.step_budget, self.redactor, skills)
+        self.memory = DiskStore(workspace.root / "memory")
 
     async def run(self, goal: str) -> RunOutcome:
         """Make a run folder for ``goal``, plan it, execute it and report."""
@@ -157,6 +169,7 @@ class Manager:
                 quarantined={s.name: s.error for s in skills if s.status == "quarantined"},
             )
         self._log(paths, f"{kind} session of {paths.id} (pid {session.pid}): {info.goal}")
+        components = await self._remember(trace)
         workflow: WorkflowReport | None = None
         error: str | None = None
         try:
@@ -171,6 +184,8 @@ class Manager:
         info.report = str(report_path.relative_to(paths.root))
         info.error = error
         self._status(paths, info, report["status"])
+        if components is not None:
+            await self._memory_step(trace, "promote", promote_run, self.memory, paths, components)
         trace.emit("run.end", status=report["status"], report=info.report)
         self._log(paths, f"ended {report['status']}; report: {report_path}")
         return RunOutcome(paths, report["status"], report_path, report, error)
@@ -199,6 +214,39 @@ class Manager:
         return await run_workflow(
             paths, info.goal, spec, self.worker, roles=ROLE_REQUIREMENTS, **options
         )
+
+    async def _remember(self, trace: Trace) -> ComponentMap | None:
+        """Bring the repository's components up to date, promote what earlier runs left
+        unpromoted and hand the worker a retriever; None when memory is off."""
+        if not self.settings.memory:
+            return None
+        repo = self.tools.tree.root
+        output = ComponentMap.output_for(self.memory.root, repo)
+        built = await self._memory_step(
+            trace, "components", ComponentMap.build, repo, output, self.workspace.root
+        )
+        components = built if isinstance(built, ComponentMap) else ComponentMap()
+        await self._memory_step(trace, "sweep", sweep, self.memory, self.workspace, components)
+        self.worker.memory = Retriever(self.memory, components)
+        return components
+
+    async def _memory_step(
+        self, trace: Trace, what: str, function: Callable[..., Any], *args: Any
+    ) -> Any:
+        """``function(*args)`` in a thread, traced as ``memory.<what>``; a failure is
+        traced as ``memory.error`` and returns None."""
+        try:
+            result = await tiffany.to_thread(function, *args)
+        except (OSError, sqlite3.Error, TokimonError, IndexingError) as exc:
+            trace.emit("memory.error", during=what, error=f"{type(exc).__name__}: {exc}")
+            return None
+        if isinstance(result, ComponentMap):
+            trace.emit(
+                "memory.components", modules=len(set(result.modules.values())), **result.stats
+            )
+        elif result is not None and (what != "sweep" or result.runs):
+            trace.emit(f"memory.{what}", **result.to_dict())
+        return result
 
     @staticmethod
     def _status(paths: RunPaths, info: RunInfo, status: Any) -> None:

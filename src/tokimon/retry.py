@@ -10,7 +10,9 @@ finished attempt of the step and answers with a :class:`RetryDecision`:
 - when more than ``patience`` attempts in a row made no progress, the step has stalled
   and ends as it is (FAILED or PARTIAL);
 - the next attempt changes at least one dimension: the one the worker proposed
-  (``retry_with``), else the next strategy on the escalation ladder;
+  (``retry_with``), else the next strategy on the escalation ladder; and unless the
+  worker chose a retrieval stage itself, memory retrieval escalates one stage (up to
+  :data:`MAX_RETRIEVAL_STAGE`), so a retry also sees more of what earlier runs learnt;
 - a call signature that was already tried is refused unless the last attempt made
   progress (re-running a call that is getting somewhere is fine; repeating one that is
   not is a loop).
@@ -27,6 +29,8 @@ from typing import Any
 from .signatures import Dimensions
 
 DEFAULT_STRATEGIES = ("direct", "reproduce-first", "alternative-hypothesis", "decompose")
+FIRST_RETRIEVAL_STAGE = 1
+MAX_RETRIEVAL_STAGE = 3
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,9 @@ class RetryPolicy:
 
     def first(self, role: str) -> Dimensions:
         """The dimensions of a step's first attempt."""
-        return Dimensions(role=role, strategy=self.strategies[0])
+        return Dimensions(
+            role=role, strategy=self.strategies[0], retrieval_stage=FIRST_RETRIEVAL_STAGE
+        )
 
     def escalate(self, attempts: Sequence[AttemptResult]) -> str | None:
         """The next strategy on the ladder that no attempt has used, or None."""
@@ -170,6 +176,8 @@ class RetryPolicy:
                     "and the worker proposed no other change"
                 )
             proposed = proposed.replace({"strategy": strategy})
+        if "retrieval_stage" not in proposal and proposed.retrieval_stage < MAX_RETRIEVAL_STAGE:
+            proposed = proposed.replace({"retrieval_stage": proposed.retrieval_stage + 1})
         signature = sign(proposed)
         tried = {attempt.signature for attempt in attempts}
         if signature in tried and not progress.made:

@@ -124,3 +124,100 @@ def test_python_relative_and_src_layout_imports(tmp_path: Path) -> None:
         ".": "src/pkg/sub/sibling.py",
         "pkg.core": "src/pkg/core.py",
     }
+
+
+_WORKSPACE = {
+    "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\n',
+    "crates/my-core/Cargo.toml": '[package]\nname = "my-core"\nversion = "0.1.0"\n',
+    "crates/my-core/src/lib.rs": "pub mod sync;\npub use sync::Mutex;\n",
+    "crates/my-core/src/sync/mod.rs": (
+        "mod mutex;\ncfg_sync! {\n    pub use self::mutex::Mutex;\n}\n"
+    ),
+    "crates/my-core/src/sync/mutex.rs": (
+        "pub struct Mutex;\n\nimpl Mutex {\n    pub fn new() -> Mutex { Mutex }\n}\n"
+    ),
+    "crates/my-core/tests/locking.rs": (
+        "use my_core::sync::Mutex;\n\n#[test]\nfn locks() {\n"
+        "    let _m = my_core::sync::Mutex::new();\n}\n"
+    ),
+    "crates/my-core/examples/hello.rs": (
+        "use ::my_core::Mutex;\nuse serde::Serialize;\n\n"
+        "fn main() {\n    let _m: my_core::sync::Mutex = Mutex::new();\n}\n"
+    ),
+    "crates/app/Cargo.toml": (
+        '[package]\nname = "app"\n\n[lib]\nname = "app_lib"\npath = "src/app.rs"\n\n'
+        '[dependencies]\nmy-core = { path = "../my-core" }\n'
+    ),
+    "crates/app/src/app.rs": "use my_core::sync;\n\npub fn run() -> sync::Mutex {\n"
+    "    my_core::sync::Mutex::new()\n}\n",
+    "crates/app/tests/renamed.rs": (
+        "use std as my_core;\n\nfn t() {\n    let _ = my_core::sync::Mutex::new(());\n}\n"
+    ),
+    "crates/app/benches/bench.rs": "use app_lib::run;\n\nfn main() {\n    app_lib::run();\n}\n",
+}
+
+
+def _calls(result: IndexResult, path: str) -> dict[str, str | None]:
+    return {
+        f"{r.qualifier}::{r.target_name}": r.target_path
+        for r in result.references
+        if r.kind in ("call", "type_use") and r.path == path and r.qualifier
+    }
+
+
+def test_rust_crate_names_resolve_across_a_workspace(tmp_path: Path) -> None:
+    _write(tmp_path, _WORKSPACE)
+    result = _index(tmp_path)
+    mutex = "crates/my-core/src/sync/mutex.rs"
+    assert _targets(result, "crates/my-core/tests/locking.rs") == {"my_core::sync::Mutex": mutex}
+    assert _calls(result, "crates/my-core/tests/locking.rs") == {"my_core::sync::Mutex::new": mutex}
+    assert _targets(result, "crates/my-core/examples/hello.rs") == {
+        "::my_core::Mutex": mutex,  # through ``pub use`` in lib.rs and sync/mod.rs
+        "serde::Serialize": None,  # a crate outside the repository
+    }
+    assert _calls(result, "crates/my-core/examples/hello.rs") == {
+        "my_core::sync::Mutex": mutex,
+        "Mutex::new": mutex,
+    }
+    assert _targets(result, "crates/app/src/app.rs") == {
+        "my_core::sync": "crates/my-core/src/sync/mod.rs"
+    }
+    assert _calls(result, "crates/app/src/app.rs") == {
+        "sync::Mutex": mutex,
+        "my_core::sync::Mutex::new": mutex,
+    }
+    assert _calls(result, "crates/app/tests/renamed.rs") == {"my_core::sync::Mutex::new": None}
+    # a ``[lib] name`` over the package's name
+    assert _targets(result, "crates/app/benches/bench.rs") == {
+        "app_lib::run": "crates/app/src/app.rs"
+    }
+    assert _calls(result, "crates/app/benches/bench.rs") == {
+        "app_lib::run": "crates/app/src/app.rs"
+    }
+
+
+def test_a_renamed_crate_re_resolves_incrementally(tmp_path: Path) -> None:
+    _write(tmp_path, _WORKSPACE)
+    _index(tmp_path)
+    manifest = tmp_path / "crates/my-core/Cargo.toml"
+    manifest.write_text(
+        '[package]\nname = "my-core"\nversion = "0.2.0"\n[dependencies]\nlog = "0.4"\n'
+    )
+    unchanged = _index(tmp_path)
+    assert unchanged.files_parsed == 0  # the crates did not change: nothing to re-resolve
+    test = tmp_path / "crates/my-core/tests/locking.rs"
+    test.write_text(test.read_text().replace("let _m", "let _mutex"))
+    edited = _index(tmp_path)  # one file re-parsed, resolved against the catalog
+    assert edited.files_parsed == 1
+    assert _calls(edited, "crates/my-core/tests/locking.rs") == {
+        "my_core::sync::Mutex::new": "crates/my-core/src/sync/mutex.rs"
+    }
+    manifest.write_text('[package]\nname = "core-two"\n')
+    renamed = _index(tmp_path)
+    assert renamed.files_parsed > 0
+    assert _targets(renamed, "crates/my-core/tests/locking.rs") == {"my_core::sync::Mutex": None}
+    manifest.write_text('[package]\nname = "core-two"\n[lib]\nname = "my_core"\n')
+    back = _index(tmp_path)
+    assert _targets(back, "crates/my-core/tests/locking.rs") == {
+        "my_core::sync::Mutex": "crates/my-core/src/sync/mutex.rs"
+    }

@@ -160,3 +160,33 @@ def test_module_doc_after_inner_attributes(tmp_path: Path) -> None:
     result = index_repository(tmp_path, tmp_path / ".cw", IndexConfig(use_git=False))
     docs = {c.id: c.doc for c in result.components if c.kind == "module"}
     assert docs == {"src/lib.rs": "A runtime.\n\nMore.", "src/fs.rs": "Files.", "src/none.rs": ""}
+
+
+def test_uses_and_mods_inside_item_level_macros(tmp_path: Path) -> None:
+    """``cfg_rt! { pub use ..; pub mod ..; }`` (tokio declares most of its modules and
+    re-exports so): the braces of a macro at item level, in a file or an inline ``mod``,
+    nested ones too, are read as items; a macro in a function or an ``impl``, or with
+    parentheses, holds no module items."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text(
+        "cfg_rt! {\n    pub use crate::runtime::Runtime;\n    pub mod runtime;\n"
+        "    cfg_net! { pub use a::{b as c, d}; }\n}\n"
+        'println!("{}", 1);\nmod inner {\n    cfg_io! { use super::x; }\n}\n'
+        "struct A;\nimpl A { m! { use not_in_impl; } }\n"
+        "fn f() { g! { use not_in_fn; } }\nh!(use not_in_parens;);\n"
+    )
+    (tmp_path / "src" / "runtime.rs").write_text("pub struct Runtime;\n")
+    result = index_repository(tmp_path, tmp_path / ".cw", IndexConfig(use_git=False))
+    imports = {
+        (r.line, r.source_id, r.target_name, r.alias, r.target_path)
+        for r in result.references
+        if r.kind == "import"
+    }
+    assert imports == {
+        (2, "src/lib.rs", "crate::runtime::Runtime", "Runtime", "src/runtime.rs"),
+        (3, "src/lib.rs", "self::runtime", "runtime", "src/runtime.rs"),
+        (4, "src/lib.rs", "a::b", "c", None),
+        (4, "src/lib.rs", "a::d", "d", None),
+        (8, "src/lib.rs#inner", "super::x", "x", "src/lib.rs"),  # the module: no x seen
+    }
+    assert not result.errors

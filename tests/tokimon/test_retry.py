@@ -8,13 +8,14 @@ import pytest
 from workflow_fixtures import by_attempt, events, fail, new_run, run, state_changes, step, workflow
 
 from tokimon.lessons import lesson_path, parse_lesson, read_lessons
-from tokimon.retry import AttemptResult, RetryPolicy, measure_progress
+from tokimon.retry import MAX_RETRIEVAL_STAGE, AttemptResult, RetryPolicy, measure_progress
 from tokimon.signatures import Dimensions, call_signature, failure_signature
 from tokimon.workflow import StepContext, StepOutcome, load_state
 
 
 def attempt(number: int, strategy: str = "direct", **progress: object) -> AttemptResult:
-    dims = Dimensions(role="Implementer", strategy=strategy)
+    # At the last retrieval stage, so that only what a test changes changes.
+    dims = Dimensions(role="Implementer", strategy=strategy, retrieval_stage=MAX_RETRIEVAL_STAGE)
     return AttemptResult(
         number=number,
         dimensions=dims,
@@ -51,6 +52,22 @@ def test_without_a_proposal_the_strategy_escalates_along_the_ladder() -> None:
     history = [attempt(1), attempt(2, "deeper"), attempt(3, "widest")]
     refused = policy.decide(history, max_attempts=9, proposal={}, sign=sign)
     assert not refused.approved and "every strategy on the ladder was tried" in refused.reason
+
+
+def test_a_retry_escalates_the_retrieval_stage_unless_the_worker_chose_one() -> None:
+    first = RetryPolicy().first("Implementer")
+    assert first.retrieval_stage == 1
+    one = AttemptResult(1, first, sign(first), "FAILED")
+    decision = RetryPolicy().decide([one], max_attempts=3, proposal={}, sign=sign)
+    assert decision.changes == {
+        "strategy": ["direct", "reproduce-first"],
+        "retrieval_stage": [1, 2],
+    }
+    assert decision.signature == sign(decision.dimensions) != one.signature  # type: ignore[arg-type]
+    pinned = RetryPolicy().decide(
+        [one], max_attempts=3, proposal={"retrieval_stage": 1, "hypothesis": "tz"}, sign=sign
+    )
+    assert pinned.changes == {"hypothesis": [None, "tz"]}
 
 
 def test_a_proposed_dimension_change_is_taken_instead() -> None:
@@ -131,7 +148,10 @@ def test_a_retry_writes_a_lesson_and_changes_the_strategy(tmp_path: Path) -> Non
     assert lesson.task_id == paths.id and lesson.step_id == "fix"
     assert lesson.strategy_id == "direct"
     assert lesson.failure_signature == failure_signature("AssertionError: expected 2026-01-01")
-    assert lesson.changes == {"strategy": ["direct", "reproduce-first"]}
+    assert lesson.changes == {
+        "strategy": ["direct", "reproduce-first"],
+        "retrieval_stage": [1, 2],
+    }
     assert {"fix", "retry", "FAILED", "Implementer"} <= set(lesson.tags)
     assert "the parser ignores the timezone" in lesson.body
     assert second.lesson == lesson.body
@@ -150,7 +170,11 @@ def test_an_identical_retry_without_progress_is_refused_and_traced(tmp_path: Pat
     runner = by_attempt(
         [
             fail("same error", progress={"failing_tests": 1}),
-            fail("same error", progress={"failing_tests": 1}, retry_with={"strategy": "direct"}),
+            fail(
+                "same error",
+                progress={"failing_tests": 1},
+                retry_with={"strategy": "direct", "retrieval_stage": 1},
+            ),
         ]
     )
     report = run(
@@ -182,7 +206,7 @@ def test_progress_keeps_a_step_going_and_repeated_failures_are_deduplicated(
     tmp_path: Path,
 ) -> None:
     paths = new_run(tmp_path)
-    back = {"strategy": "direct"}
+    back = {"strategy": "direct", "retrieval_stage": 1}
     runner = by_attempt(
         [
             fail("boom", progress={"failing_tests": 3}),

@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 from .model import TYPE_KINDS, Component, ComponentKind, FileExtraction, Reference, ReferenceKind
 from .resolution_inputs import ResolutionInputs
 from .resolve import CALL_TARGET_KINDS, FileScope, Resolver
-from .rust_paths import RustPaths
 from .store import component_columns, component_from_row, reference_columns, reference_from_row
 
 _K = TypeVar("_K", bound=Hashable)
@@ -103,7 +102,7 @@ class CatalogResolver(Resolver):
         self.bases = _OnDemand(self._stored_bases, keep_absent=False)  # they grow
         self.rust_imports = _OnDemand(self._stored_imports)
         self.rust_uses = {}
-        self.rust = RustPaths(self._rust_module_files, self._rust_uses, self._rust_defines)
+        self.rust = self._rust_paths()
 
     def resolve_files(self) -> dict[str, list[Reference]]:
         """The re-parsed files' references, resolved as the whole-repository resolver

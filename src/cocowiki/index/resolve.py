@@ -7,9 +7,10 @@ type-based, so each answer carries a confidence:
 * imports resolve by the language's own rules: Python module paths (relative and absolute,
   ``__init__.py`` packages), JS/TS relative specifiers and ``tsconfig``/``jsconfig`` path
   aliases (:mod:`.tsconfig`) with extension and ``index`` lookup, Rust paths through
-  modules and ``pub use`` re-exports (:mod:`.rust_paths`), Go import paths under the
-  ``go.mod`` module, Java packages and classes, C# namespaces, C/C++ ``#include`` (relative
-  to the including file first, then anywhere in the repository). An import that reaches
+  modules and ``pub use`` re-exports (:mod:`.rust_paths`), from the crate itself or from
+  a library crate of the repository by its name (:mod:`.cargo`), Go import paths under
+  the ``go.mod`` module, Java packages and classes, C# namespaces, C/C++ ``#include``
+  (relative to the including file first, then anywhere in the repository). An import that reaches
   a file has confidence 1.0 (0.9 when found by path suffix only, less when ambiguous).
 * every other reference resolves through the scope of its file, in tiers:
   ``self``/``this`` members of the enclosing type and names defined in the same file (0.9);
@@ -122,7 +123,7 @@ class Resolver:
         #: Each Rust file's imports as written (``use`` and ``mod name;``), for re-exports.
         self.rust_imports: dict[str, Sequence[Reference]] = {}
         self.rust_uses: dict[str, list[RustUse]] = {}
-        self.rust = RustPaths(self._rust_module_files, self._rust_uses, self._rust_defines)
+        self.rust = self._rust_paths()
         #: Resolved base types (``inherit``/``impl`` targets) per type, filled while resolving.
         self.bases: dict[str, list[str]] = defaultdict(list)
         for extraction in extractions:
@@ -395,6 +396,42 @@ class Resolver:
         member = found.member if found.member is not None else ref.member
         return Found(list(found.files[:1]), 1.0 if found.exact else 0.9, member)
 
+    def _rust_paths(self) -> RustPaths:
+        return RustPaths(
+            self._rust_module_files, self._rust_uses, self._rust_defines, self.inputs.crate
+        )
+
+    def _names_no_binding(self, qualifier: str, scope: FileScope) -> bool:
+        """Whether a path's head is not a name the file binds to something outside the
+        repository (``use std as tokio;`` hides the crate)."""
+        binding = scope.bindings.get(qualifier.removeprefix("::").split("::", 1)[0])
+        return qualifier.startswith("::") or binding is None or bool(binding.paths)
+
+    def _rust_crate_path(self, ref: Reference, kinds: frozenset[ComponentKind]) -> Target | None:
+        """``tokio::spawn()``, ``tokio::sync::Mutex::new()``, ``mycrate::Config``: a path
+        from a library crate of the repository, walked through that crate's modules to
+        the item (or the type whose member it is)."""
+        qualifier = ref.qualifier or ""
+        root = rust_crate_root(ref.path)
+        if not self.rust.names_crate(qualifier, root):
+            return None
+        module = self._rust_module_of(ref.source_id)
+        place = self.rust.find(qualifier, module, root) if module is not None else None
+        if place is None:
+            return None
+        if place.member is None:
+            candidates = self._chase(place.files, ref.target_name)
+        else:
+            holders = [c for c in self._chase(place.files, place.member) if c.kind in TYPE_KINDS]
+            candidates = [
+                member
+                for holder in holders
+                for member in self.by_qualified.get(
+                    ("rust", f"{holder.qualified_name}::{ref.target_name}"), []
+                )
+            ]
+        return _pick(_filter(candidates, kinds, "rust"), IMPORTED, ref.path)
+
     def _rust_module_of(self, component_id: str) -> tuple[str, ...] | None:
         """The module (file or inline ``mod``) a component is written in, as segments."""
         component = self.by_id.get(component_id)
@@ -537,7 +574,11 @@ class Resolver:
                 confidence = SAME_FILE if found.path == ref.path else IMPORTED
                 return Target(found.id, found.path, confidence)
         elif qualifier and qualifier != "?":
-            found_target = self._qualified(ref, family, scope, sep)
+            found_target = None
+            if family == "rust" and self._names_no_binding(qualifier, scope):
+                found_target = self._rust_crate_path(ref, kinds)
+            if found_target is None:
+                found_target = self._qualified(ref, family, scope, sep)
             if found_target is not None:
                 return found_target
         if qualifier is None and family in _IMPLICIT_THIS and ref.kind is ReferenceKind.CALL:

@@ -11,6 +11,11 @@ few levels deep. When the walk ends on a name no module defines or re-exports (a
 re-exported from ``std``, or a declaration hidden inside a macro), the module reached so
 far is the answer, marked inexact.
 
+A path may also start with another crate's name (``tokio::sync::Mutex`` in an
+integration test, ``::mycrate::run`` in an example): when the repository has a library
+crate of that name (:mod:`.cargo`), the walk starts at that crate's root module, and a
+``pub use`` naming a crate continues the walk in it.
+
 Modules are named as :mod:`.naming` names them (``crate::a::b``); crates are told apart
 by their root directory (:func:`~.naming.rust_crate_root`).
 """
@@ -20,12 +25,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .cargo import Crate
+
 #: How many ``use`` declarations a walk follows before giving up (cycles end there).
 MAX_HOPS = 6
 #: Path heads that name the crate being indexed, never another crate.
 CRATE_HEADS = ("crate::", "self::", "super::", "$crate::")
 
 Module = tuple[str, ...]
+#: A module of one crate: the crate's root directory and the module's segments.
+Place = tuple[str, Module]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,48 +57,68 @@ class RustTarget:
     exact: bool
 
 
+def _no_crates(name: str, near: str) -> Crate | None:
+    return None
+
+
 class RustPaths:
-    """Walks paths through one repository's Rust modules, read through three lookups so
-    that the whole-repository resolver and the catalog-backed one can share it:
+    """Walks paths through one repository's Rust modules, read through lookups so that
+    the whole-repository resolver and the catalog-backed one can share it:
     ``files_of(crate_root, module)`` (the files holding a module, in the index's order),
-    ``uses_in(path)`` (a file's ``use`` declarations) and ``defines(path, module, name)``
-    (whether a file defines ``name`` directly in ``module``)."""
+    ``uses_in(path)`` (a file's ``use`` declarations), ``defines(path, module, name)``
+    (whether a file defines ``name`` directly in ``module``) and ``crate(name, near)``
+    (the repository's library crate called ``name``, None when it has none)."""
 
     def __init__(
         self,
         files_of: Callable[[str, str], Sequence[str]],
         uses_in: Callable[[str], Sequence[RustUse]],
         defines: Callable[[str, str, str], bool],
+        crate: Callable[[str, str], Crate | None] = _no_crates,
     ) -> None:
         self._files_of = files_of
         self._uses_in = uses_in
         self._defines = defines
+        self._crate = crate
 
     def find(self, written: str, module: Module, root: str) -> RustTarget | None:
         """The target of ``written`` as seen from ``module`` of the crate at ``root``;
-        None when the path names another crate."""
-        path = self.absolute(written, module, root)
-        if path is None:
+        None when the path names a crate outside the repository."""
+        place = self.absolute(written, module, root)
+        if place is None:
             return None
-        return self._walk(path, root, 0)
+        return self._walk(place[1], place[0], 0)
 
-    def absolute(self, written: str, module: Module, root: str) -> Module | None:
-        """``written`` from the crate root (``("crate", ...)``), or None for another
-        crate's path (a bare head that is no child module of ``module``)."""
-        segments = written.split("::")
+    def names_crate(self, written: str, root: str) -> bool:
+        """Whether ``written`` starts with the name of a library crate of the
+        repository (``tokio::sync``, ``::mycrate``)."""
+        head = written.removeprefix("::").split("::", 1)[0]
+        return self._crate(head, root) is not None
+
+    def absolute(self, written: str, module: Module, root: str) -> Place | None:
+        """``written`` from a crate root (``("crate", ...)``) with that crate's root
+        directory, or None for a path of a crate outside the repository (a bare head
+        that is neither a child module of ``module`` nor a crate of the repository)."""
+        extern = written.startswith("::")  # ``::name``: a crate, never a module
+        segments = written.removeprefix("::").split("::")
         head = segments[0]
-        if head in ("crate", "$crate"):
-            return ("crate", *segments[1:])
-        if head == "self":
-            return (*module, *segments[1:])
-        if head == "super":
+        if extern:
+            pass
+        elif head in ("crate", "$crate"):
+            return root, ("crate", *segments[1:])
+        elif head == "self":
+            return root, (*module, *segments[1:])
+        elif head == "super":
             up = list(module)
             while segments and segments[0] == "super":
                 up = up[:-1] if len(up) > 1 else up
                 segments = segments[1:]
-            return (*up, *segments)
-        if self._module_files((*module, head), root):
-            return (*module, *segments)
+            return root, (*up, *segments)
+        elif self._module_files((*module, head), root):
+            return root, (*module, *segments)
+        other = self._crate(head, root)
+        if other is not None:
+            return other.root, (*other.module.split("::"), *segments[1:])
         return None
 
     def _module_files(self, module: Module, root: str) -> Sequence[str]:
@@ -129,16 +158,16 @@ class RustPaths:
         for use in uses:
             if use.name == segment:
                 target = self.absolute(use.path, module, root)
-                if target is not None and target != (*module, segment):
-                    found = self._walk((*target, *rest), root, hops + 1)
+                if target is not None and target != (root, (*module, segment)):
+                    found = self._walk((*target[1], *rest), target[0], hops + 1)
                     if found is not None:
                         return found
         deeper: RustTarget | None = None
         for use in uses:
             if use.name is None:
                 target = self.absolute(use.path, module, root)
-                if target is not None and target != module:
-                    found = self._walk((*target, segment, *rest), root, hops + 1)
+                if target is not None and target != (root, module):
+                    found = self._walk((*target[1], segment, *rest), target[0], hops + 1)
                     if found is not None and found.exact:
                         return found
                     if deeper is None and found is not None and found.member != segment:

@@ -142,8 +142,29 @@ class ComponentDossier(Artifact):
 # research -----------------------------------------------------------------------------------
 
 
+class ScoutRun(Record):
+    """How a scout model answered a question: the model, what it spent, why it stopped
+    (``answered``, or the budget or error that ended it), and the answer's citations
+    that did not resolve when it was frozen."""
+
+    model: str
+    calls: int
+    tool_calls: int
+    input_tokens: int
+    output_tokens: int
+    seconds: float
+    stopped: str = "answered"
+    invalid_citations: list[str] = []
+
+    @property
+    def answered(self) -> bool:
+        return self.stopped == "answered"
+
+
 class ResearchQuestionArtifact(Record):
-    """One question about a module, answered from the index with recorded lookups."""
+    """One question about a module, answered from the index with recorded lookups
+    (deterministic research), or by a scout model whose every lookup was recorded
+    (``scout`` says how)."""
 
     module: str
     id: str
@@ -151,11 +172,39 @@ class ResearchQuestionArtifact(Record):
     answer: str
     findings: list[Claim]
     footprints: list[Footprint]
+    scout: ScoutRun | None = None
+
+    @property
+    def cited(self) -> bool:
+        """Whether the answer carries at least one citation (all of them resolved when
+        it was frozen: a scout's unresolved ones are left out of ``findings``)."""
+        return any(claim.citations for claim in self.findings)
+
+
+class KnownGap(Record):
+    """A hole the completeness gate found in a module's dossier: what a guide needs and
+    the dossier does not say (``kind``), the components or sites concerned, the research
+    question that would close it, and the scout answer that closed it, if one did."""
+
+    kind: Literal[
+        "undocumented", "no_signature", "no_callers", "untested", "errors", "configuration"
+    ]
+    components: list[str]
+    detail: str
+    question: str
+    closed_by: str | None = None
+
+    @property
+    def label(self) -> str:
+        closed = f" (answered by {self.closed_by})" if self.closed_by else ""
+        return f"{self.kind}: {self.detail}{closed}"
 
 
 class ResearchArtifact(Artifact):
     kind: Literal["research"] = "research"
     questions: list[ResearchQuestionArtifact]
+    #: The completeness gate's findings (:mod:`.gaps`), open and closed.
+    gaps: list[KnownGap] = []
 
 
 # notebook -----------------------------------------------------------------------------------
@@ -191,6 +240,16 @@ class Diagram(Record):
     omitted: int
 
 
+class NotebookAnswer(Record):
+    """A scout's answer as the notebook keeps it for the writer: the question, the
+    answer, and the citations it carried."""
+
+    id: str
+    question: str
+    answer: str
+    citations: list[Citation]
+
+
 class ModuleNotebook(Artifact):
     kind: Literal["notebook"] = "notebook"
     title: str
@@ -201,6 +260,8 @@ class ModuleNotebook(Artifact):
     call_paths: list[CallPath]
     diagrams: list[Diagram]
     research: list[str]
+    #: The scout's answers to the module's research questions (none without a scout).
+    answers: list[NotebookAnswer] = []
 
 
 # sections -----------------------------------------------------------------------------------

@@ -25,14 +25,14 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tiffany
 
-from ..config import WriterConfig
+from ..config import ResearchConfig, WriterConfig
 from ..errors import CocowikiError
 from ..index import (
     IndexConfig,
@@ -52,14 +52,17 @@ from ..plan.model import Module, ModuleTree
 from .artifacts import (
     ComponentDossier,
     EntryPoint,
+    KnownGap,
     ModuleNotebook,
     PageSectionArtifact,
     ResearchArtifact,
+    ResearchQuestionArtifact,
     SectionsArtifact,
 )
 from .dossier import build_dossier
 from .entrypoints import find_entry_points, is_manifest
 from .facts import RepositoryFacts
+from .gaps import close_gaps, completeness_gate
 from .graph import (
     INDEX_KINDS,
     STATE_NODE,
@@ -82,9 +85,16 @@ from .graph import (
 from .manifest import build_manifest, manifest_path, read_manifest, without_timings, write_manifest
 from .modelreview import Reviewer
 from .modelwriter import ModelWriter, model_reads, writer_run
-from .notebook import build_notebook
+from .notebook import build_notebook, notebook_answers
 from .page import page_sections
 from .research import research_module
+from .scoutbuild import (
+    BuildScout,
+    ScoutAnswers,
+    ScoutUnavailable,
+    make_build_scout,
+    scout_context,
+)
 from .sources import SourceError, SourceReader
 from .store import (
     ARTIFACTS_DIR,
@@ -134,6 +144,7 @@ class BuildConfig:
     plan: PlanConfig = field(default_factory=PlanConfig)
     writer: WriterConfig = field(default_factory=WriterConfig)
     limits: RunLimits = field(default_factory=RunLimits)
+    research: ResearchConfig = field(default_factory=ResearchConfig)
 
 
 @dataclass(slots=True)
@@ -162,6 +173,12 @@ class PageReport:
     #: Pages the model split off this one (``generate_sub_module_documentation``),
     #: parents before their children; they are reported, and reused, with this page.
     subpages: list[PageReport] = field(default_factory=list)
+    #: The completeness gate's known gaps of the module (:mod:`.gaps`), as JSON.
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def open_gaps(self) -> list[dict[str, Any]]:
+        return [gap for gap in self.gaps if not gap.get("closed_by")]
 
     @property
     def status(self) -> str:
@@ -186,6 +203,7 @@ class PageReport:
             "counts": self.counts,
             "status": self.status,
             "problems": self.problems,
+            "gaps": self.gaps,
             **({"writer": self.writer} if self.writer is not None else {}),
             **({"pending": self.pending} if self.pending is not None else {}),
         }
@@ -193,6 +211,8 @@ class PageReport:
     def record(self) -> dict[str, Any]:
         """What the build graph keeps of the page, to report it without building it."""
         record: dict[str, Any] = {"files": self.files, "counts": self.counts, "cited": self.cited}
+        if self.gaps:
+            record["gaps"] = self.gaps
         if self.subpages:
             record["subpages"] = [
                 {"id": s.id, "title": s.title, "parent": s.parent, "children": s.children}
@@ -230,6 +250,7 @@ class PageReport:
             recomputed=False,
             writer=record.get("writer"),
             subpages=subpages,
+            gaps=list(record.get("gaps", [])),
         )
 
 
@@ -255,6 +276,9 @@ class BuildResult:
     #: The model writer's run: pages asked, calls made and their cost in this build,
     #: and why it stopped early (``--max-calls``/``--max-cost``); None without a model.
     model_run: dict[str, Any] | None = None
+    #: The research scout's run: questions asked (``module/question``), answers reused,
+    #: calls and tokens; None without ``[research] model``.
+    research_run: dict[str, Any] | None = None
     #: The repository the wiki was built from (the manifest's ``built_from``).
     built_from: str = ""
 
@@ -304,12 +328,16 @@ class BuildResult:
             "components": sum(page.counts["components"] for page in self.pages),
             "citations": sum(page.citations for page in self.pages),
             "diagrams": sum(page.diagrams for page in self.pages),
+            "known_gaps": sum(len(page.open_gaps) for page in self.pages),
+            "gaps_closed": sum(len(page.gaps) - len(page.open_gaps) for page in self.pages),
+            "gaps": {page.id: page.gaps for page in self.pages if page.gaps},
             "manifest_written": self.manifest_written,
             "viewer_written": self.viewer_written,
             "viewer_problem": self.viewer_problem,
             "timings": {stage: round(s, 4) for stage, s in sorted(self.timings.items())},
             "built_from": self.built_from,
             "model": self.model_summary() if self.model_run is not None else None,
+            "research": self.research_run,
         }
 
     def model_summary(self) -> dict[str, Any]:
@@ -424,6 +452,12 @@ def _build(
         except WriterError as exc:
             raise BuildError(str(exc)) from exc
         inputs.writer = writer.identity
+        try:
+            scout = make_build_scout(config.research, output)
+        except ScoutUnavailable as exc:
+            raise BuildError(str(exc)) from exc
+        if scout is not None:
+            inputs.scout = scout.identity
         track(facts, inputs)
         entry_points, entry_points_recomputed = _entry_points(facts, inputs, graph)
         with checks:
@@ -439,6 +473,7 @@ def _build(
                     checks,
                     entry_points,
                     writer,
+                    scout,
                 )
             except SourceError as exc:
                 raise BuildError(
@@ -502,6 +537,7 @@ def _build(
         viewer_recomputed=viewer_recomputed,
         diagrams_not_checked=None if unavailable is None else str(unavailable),
         model_run=writer_run(writer, tree),
+        research_run=None if scout is None else scout.run_summary(),
         built_from=repo.as_posix(),
     )
 
@@ -595,7 +631,7 @@ def _code_changed(stale: list[str]) -> set[str] | None:
 def _own_inputs(module: Module) -> list[str]:
     """Inputs of a page it does not look up through the facts: its module, its entry
     points, the tool, and (for the overview) the repository's languages and sizes."""
-    own = [f"module:{module.id}", f"entry_points:{module.id}", "tool:", "writer:"]
+    own = [f"module:{module.id}", f"entry_points:{module.id}", "tool:", "writer:", "scout:"]
     return own + (["languages:"] if module.parent is None else [])
 
 
@@ -654,6 +690,7 @@ async def _build_pages(
     checks: PageDiagramChecks,
     entry_points: list[EntryPoint],
     writer: PageWriter,
+    scout: BuildScout | None = None,
 ) -> list[PageReport]:
     """One task per module, each started when all its children are done; each page
     computed again hands its diagrams to ``checks`` as soon as it is written, so mermaid
@@ -671,14 +708,28 @@ async def _build_pages(
             await done[child].wait()
         page = _reuse(module, graph.previous.get(page_node(module.id)), inputs, store)
         if page is None:
+            scouted = ScoutAnswers()
             with inputs.recording() as keys:
-                parts = build_page(facts, module, entry_points, notebooks, store)
-                draft = writer.prepare(facts, module, parts.dossier, parts.sections)
+                known = module_facts(facts, module, entry_points, store)
+            if scout is not None:
+                context = scout_context(facts, module)
+                scouted = await scout.answer(facts, module, known[1], context)
+            with inputs.recording() as more:
+                parts = build_page(
+                    facts, module, entry_points, notebooks, store, known, scouted.answers
+                )
+                BuildScout.track(facts, scouted.answers)
+                draft = writer.prepare(
+                    facts, module, parts.dossier, parts.sections, notebook=parts.notebook
+                )
+            keys.update(more)
             keys.update(dict.fromkeys(_own_inputs(module)))
             notebook = notebooks[module.id] = parts.notebook
             inputs.recorded[module.id] = inputs.digests(keys)
             written = await writer.write(draft)
             page = publish_page(module, parts, written, store)
+            if scouted.failed and page.pending is None:
+                page.pending = "the scout failed on " + "; ".join(scouted.failed)
             page.subpages = publish_sub_pages(page, written, store)
             inputs.summaries[module.id] = summary_digest(
                 notebook.title, notebook.summary, written.summary
@@ -752,20 +803,41 @@ class PageParts:
     sections: list[PageSectionArtifact]
 
 
+def module_facts(
+    facts: RepositoryFacts,
+    module: Module,
+    entry_points: list[EntryPoint],
+    store: OutputStore,
+) -> tuple[ComponentDossier, list[KnownGap]]:
+    """A module's dossier (written) and the completeness gate's known gaps of it."""
+    dossier: ComponentDossier = build_dossier(facts, module, entry_points)
+    store.artifact("dossiers", dossier)
+    return dossier, completeness_gate(facts, module, dossier)
+
+
 def build_page(
     facts: RepositoryFacts,
     module: Module,
     entry_points: list[EntryPoint],
     notebooks: Mapping[str, ModuleNotebook],
     store: OutputStore,
+    known: tuple[ComponentDossier, list[KnownGap]] | None = None,
+    answers: Sequence[ResearchQuestionArtifact] = (),
 ) -> PageParts:
-    """Every artifact of one module (dossier, research, notebook, sections), written."""
-    dossier: ComponentDossier = build_dossier(facts, module, entry_points)
-    store.artifact("dossiers", dossier)
+    """Every artifact of one module (dossier, research, notebook, sections), written;
+    ``known`` is the dossier and gaps when made already, ``answers`` the scout's (they
+    join the research, close the gaps they answer and go into the notebook)."""
+    dossier, gaps = known or module_facts(facts, module, entry_points, store)
     presented = entry_points if module.parent is None else dossier.entry_points
     research = research_module(facts, module, dossier, presented)
-    questions = ResearchArtifact(module=module.id, questions=research.artifacts)
+    questions = ResearchArtifact(
+        module=module.id,
+        questions=[*research.artifacts, *answers],
+        gaps=close_gaps(gaps, answers),
+    )
     notebook = build_notebook(facts, module, dossier, research, notebooks)
+    if answers:
+        notebook = notebook.model_copy(update={"answers": notebook_answers(answers)})
     store.artifact("notebooks", notebook)
     sections = page_sections(facts, module, dossier, research, notebook, entry_points)
     return PageParts(dossier, questions, notebook, sections)
@@ -803,6 +875,7 @@ def publish_page(
         sections=sections,
         writer=written.accounting,
         pending=written.pending,
+        gaps=[gap.model_dump(mode="json") for gap in research.gaps],
     )
 
 

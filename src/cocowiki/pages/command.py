@@ -103,7 +103,9 @@ def build_config(
         limits = RunLimits(selected, jobs, max_calls, max_cost)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return BuildConfig(index=wiki.index, plan=wiki.plan, writer=writer, limits=limits)
+    return BuildConfig(
+        index=wiki.index, plan=wiki.plan, writer=writer, limits=limits, research=wiki.research
+    )
 
 
 def format_summary(result: BuildResult) -> str:
@@ -119,6 +121,8 @@ def format_summary(result: BuildResult) -> str:
         f"verified {result.verified}, unverified {result.unverified}; "
         f"{result.components} components, {result.citations} citations, "
         f"{result.diagrams} diagrams",
+        f"known gaps: {result.known_gaps} open in {len(result.gaps)} pages"
+        + (f", {result.gaps_closed} closed by research" if result.gaps_closed else ""),
     ]
     once = result.diagrams_not_checked
     if once:

@@ -217,6 +217,8 @@ class Inputs:
         self.entry_points: list[EntryPoint] = []
         #: The identity of the build's page writer (``writer:``, an input of every page).
         self.writer = "deterministic"
+        #: The identity of the build's research scout (``scout:``), ``none`` without one.
+        self.scout = "none"
         #: Digest of each page's child-visible notebook part (title, summary).
         self.summaries: dict[str, str] = {}
         #: The inputs and their digests of each page built in this run.
@@ -327,6 +329,8 @@ class Inputs:
             return self.tool
         if kind == "writer":
             return self.writer
+        if kind == "scout":
+            return self.scout
         return "unknown"
 
     def _lookup_digest(self, tool: str, *arguments: Any) -> str:

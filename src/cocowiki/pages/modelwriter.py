@@ -28,7 +28,12 @@ from tiffany.models import BudgetExceededError, Client, Completion, Message, Tot
 
 from ..config import WriterConfig
 from ..plan.model import Module, ModuleTree
-from .artifacts import ComponentDossier, PageSectionArtifact, ResearchQuestionArtifact
+from .artifacts import (
+    ComponentDossier,
+    ModuleNotebook,
+    PageSectionArtifact,
+    ResearchQuestionArtifact,
+)
 from .facts import RepositoryFacts
 from .footprints import Footprint
 from .graph import digest_of
@@ -116,9 +121,13 @@ class ModelWriter:
         module: Module,
         dossier: ComponentDossier,
         sections: list[PageSectionArtifact],
+        *,
+        notebook: ModuleNotebook | None = None,
     ) -> PageDraft:
         children = {child: self.summary(child) for child in module.children}
-        pack = build_source_pack(facts, module, dossier, children, self.settings.pack_tokens)
+        pack = build_source_pack(
+            facts, module, dossier, children, self.settings.pack_tokens, notebook=notebook
+        )
         return PageDraft(facts, module, sections, pack, dossier)
 
     def key(self, draft: PageDraft) -> str:

@@ -10,10 +10,18 @@ a model-backed writer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ..plan.model import Module
-from .artifacts import CallPath, CallStep, ComponentDossier, ModuleNotebook, PageLink
+from .artifacts import (
+    CallPath,
+    CallStep,
+    ComponentDossier,
+    ModuleNotebook,
+    NotebookAnswer,
+    PageLink,
+    ResearchQuestionArtifact,
+)
 from .facts import RepositoryFacts, one_line
 from .figures import architecture_diagram, call_diagram, class_diagram, dependency_diagram
 from .keycomponents import describe
@@ -94,3 +102,16 @@ def summarize(
     if not research.key:
         return f"{files} with no public components."
     return f"{files}; its main components are {describe(research.key)}."
+
+
+def notebook_answers(answers: Iterable[ResearchQuestionArtifact]) -> list[NotebookAnswer]:
+    """The scout's answers as the notebook keeps them for the writer."""
+    return [
+        NotebookAnswer(
+            id=a.id,
+            question=a.question,
+            answer=a.answer,
+            citations=[c for claim in a.findings for c in claim.citations],
+        )
+        for a in answers
+    ]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from tiffany.models import estimate_tokens
 
 from ..plan.model import Module, ModuleTree
-from .artifacts import ComponentDossier, ComponentFacts
+from .artifacts import ComponentDossier, ComponentFacts, ModuleNotebook
 from .facts import RepositoryFacts
 
 #: Leaves room in a 128k-token context for the contract, tool results and the answer.
@@ -53,6 +53,8 @@ def build_source_pack(
     children: Mapping[str, str],
     budget: int = DEFAULT_PACK_TOKENS,
     tree: ModuleTree | None = None,
+    *,
+    notebook: ModuleNotebook | None = None,
 ) -> SourcePack:
     """The pack of ``module``; ``children`` maps each child's id to its page's summary.
     ``tree`` is the module tree to show (default: the planned one; a sub-page is shown
@@ -60,6 +62,7 @@ def build_source_pack(
     shown = tree if tree is not None else facts.tree
     tree_text = module_tree_text(shown, module.id)
     tail = facts_text(dossier) + children_text(shown, module, children)
+    tail += notebook_text(notebook) if notebook is not None else ""
     left = budget - estimate_tokens(tree_text + tail)
     components: dict[str, list[ComponentFacts]] = {}
     for component in dossier.components:
@@ -139,6 +142,18 @@ def facts_text(dossier: ComponentDossier) -> str:
     lines += ["", "## Tests that exercise it"]
     lines += [f"- {t.path}: {t.count} references" for t in dossier.tests] or ["(none)"]
     return "\n".join(lines) + "\n\n"
+
+
+def notebook_text(notebook: ModuleNotebook) -> str:
+    """The notebook's research answers (a scout's, frozen with their footprints), each
+    with the lines it cites; nothing when there are none."""
+    if not notebook.answers:
+        return ""
+    parts = ["\n## Research notebook (answers found by exploring the code)\n"]
+    for answer in notebook.answers:
+        cites = ", ".join(f"`{c.label}`" for c in answer.citations) or "no citation"
+        parts.append(f"\n### {answer.question}\n\n{answer.answer}\n\nCited: {cites}\n")
+    return "".join(parts)
 
 
 def children_text(tree: ModuleTree, module: Module, summaries: Mapping[str, str]) -> str:

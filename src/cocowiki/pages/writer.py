@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..plan.model import Module
-from .artifacts import ComponentDossier, PageSectionArtifact
+from .artifacts import ComponentDossier, ModuleNotebook, PageSectionArtifact
 from .facts import RepositoryFacts
 from .footprints import Footprint
 from .page import render_page
@@ -84,6 +84,8 @@ class PageWriter(Protocol):
         module: Module,
         dossier: ComponentDossier,
         sections: list[PageSectionArtifact],
+        *,
+        notebook: ModuleNotebook | None = None,
     ) -> PageDraft: ...
 
     async def write(self, draft: PageDraft) -> WrittenPage: ...
@@ -100,6 +102,8 @@ class DeterministicWriter:
         module: Module,
         dossier: ComponentDossier,
         sections: list[PageSectionArtifact],
+        *,
+        notebook: ModuleNotebook | None = None,
     ) -> PageDraft:
         return PageDraft(facts, module, sections)
 

@@ -2,7 +2,8 @@
 part of a split module is known by.
 
 * the root: the project's name from its manifest (``Cargo.toml``, ``pyproject.toml``,
-  ``package.json``, ``go.mod``), else the repository folder's name;
+  ``package.json``, ``go.mod``, Maven's ``pom.xml``, Gradle's ``settings.gradle``, a C#
+  solution or project), else the repository folder's name;
 * a directory module: its module path as its language writes it (``runtime::scheduler``
   in Rust, ``click.shell`` in Python, ``pkg/util`` in Go and elsewhere, holder folders
   such as ``src/`` left out where the language leaves them out);
@@ -18,7 +19,9 @@ from __future__ import annotations
 import configparser
 import json
 import posixpath
+import re
 import tomllib
+import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
@@ -37,11 +40,28 @@ _DECLARED = frozenset({"java", "csharp", "kotlin"})
 
 def project_name(repo: Path) -> str:
     """The name the project gives itself in its manifest, else its folder's name."""
-    readers = (_cargo_name, _pyproject_name, _setup_cfg_name, _package_json_name, _go_module_name)
+    readers = (
+        _cargo_name,
+        _pyproject_name,
+        _setup_cfg_name,
+        _package_json_name,
+        _go_module_name,
+        _maven_name,
+        _gradle_name,
+        _dotnet_name,
+    )
     for reader in readers:
         try:
             name = reader(repo)
-        except (OSError, ValueError, TypeError, AttributeError, KeyError, configparser.Error):
+        except (
+            OSError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            KeyError,
+            configparser.Error,
+            ElementTree.ParseError,
+        ):
             continue
         if name:
             return name
@@ -76,6 +96,66 @@ def _go_module_name(repo: Path) -> str:
             major = len(parts) > 1 and parts[-1][:1] == "v" and parts[-1][1:].isdigit()
             return parts[-2] if major else parts[-1]
     return ""
+
+
+#: Largest manifest read for a name (a ``pom.xml`` or a project file).
+_MANIFEST_BYTES = 1 << 20
+_GRADLE_NAME = re.compile(r"""\brootProject\.name\s*=\s*["']([^"'$]+)["']""")
+
+
+def _maven_name(repo: Path) -> str:
+    """The ``<name>`` of the root ``pom.xml``'s project, else its ``<artifactId>``
+    (never the parent's; a value still holding a ``${property}`` is no name)."""
+    project = _xml_root(repo / "pom.xml")
+    values = {_local(child.tag): (child.text or "").strip() for child in project}
+    for key in ("name", "artifactId"):
+        value = values.get(key, "")
+        if value and "${" not in value:
+            return value
+    return ""
+
+
+def _gradle_name(repo: Path) -> str:
+    """``rootProject.name`` of ``settings.gradle`` or ``settings.gradle.kts``."""
+    for settings in ("settings.gradle.kts", "settings.gradle"):
+        path = repo / settings
+        if path.is_file():
+            found = _GRADLE_NAME.search(path.read_text("utf-8", errors="replace"))
+            if found:
+                return found.group(1).strip()
+    return ""
+
+
+def _dotnet_name(repo: Path) -> str:
+    """A C# solution's name (the ``.sln`` at the root, else in ``src/``), else that of
+    the one project file there (its ``AssemblyName``, else the file's)."""
+    for folder in (repo, repo / "src"):
+        solutions = sorted(folder.glob("*.sln"))
+        if solutions:
+            return min(solutions, key=lambda path: (len(path.stem), path.stem)).stem
+    for folder in (repo, repo / "src"):
+        projects = sorted(folder.glob("*.csproj"))
+        if len(projects) == 1:
+            for element in _xml_root(projects[0]).iter():
+                if _local(element.tag) == "AssemblyName" and element.text:
+                    name = element.text.strip()
+                    if name and "$(" not in name:
+                        return name
+            return projects[0].stem
+    return ""
+
+
+def _xml_root(path: Path) -> ElementTree.Element:
+    with path.open("rb") as handle:
+        data = handle.read(_MANIFEST_BYTES)
+    if b"<!ENTITY" in data:
+        raise ValueError(f"{path.name} declares entities")  # not expanded here
+    return ElementTree.fromstring(data)
+
+
+def _local(tag: object) -> str:
+    """An XML tag without its namespace (``{http://maven...}name`` -> ``name``)."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 class Naming:

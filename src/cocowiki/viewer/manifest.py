@@ -34,6 +34,8 @@ class PageEntry:
     files: tuple[tuple[str, int], ...]  # (repository path, line count)
     status: str
     problems: tuple[str, ...]
+    #: The completeness gate's known gaps, one line each (closed ones say by what).
+    gaps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,4 +94,10 @@ def _page(entry: dict[str, Any]) -> PageEntry:
         ),
         status=str(entry.get("status") or "unverified"),
         problems=tuple(str(problem) for problem in entry.get("problems") or ()),
+        gaps=tuple(_gap_line(gap) for gap in entry.get("gaps") or ()),
     )
+
+
+def _gap_line(gap: dict[str, Any]) -> str:
+    closed = f" (answered by {gap['closed_by']})" if gap.get("closed_by") else ""
+    return f"{gap.get('kind', 'gap')}: {gap.get('detail', '')}{closed}"

@@ -180,6 +180,7 @@ def _entry(page: PageEntry) -> dict[str, Any]:
         "children": list(page.children),
         "status": page.status,
         "problems": list(page.problems),
+        "gaps": list(page.gaps),
         "files": [{"path": path, "lines": lines} for path, lines in page.files],
     }
 

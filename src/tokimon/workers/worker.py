@@ -2,7 +2,8 @@
 
 :class:`Worker` is the engine's :data:`~tokimon.workflow.StepRunner`. For each attempt it
 writes the role's system prompt and a brief (goal, the step and its inputs, what earlier
-steps reported, the strategy of this attempt and the lesson of the last one), runs the
+steps reported, what memory retrieved for it at the attempt's retrieval stage, the
+strategy of this attempt and the lesson of the last one), runs the
 :class:`~.loop.ToolLoop` with the role's tool subset under a :class:`~.budget.StepBudget`,
 and turns the model's final answer into a :class:`~tokimon.workflow.StepOutcome`.
 
@@ -27,13 +28,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tiffany.models import Message, ModelClient, ModelError, Redactor
 
-from ..errors import DelegationBlocked
+from ..errors import DelegationBlocked, TokimonError
+from ..memory import Retrieval, Retriever, StepQuery
 from ..runlog import append_log
 from ..signatures import DIMENSIONS
 from ..skills import BUILD_SKILL, SkillRegistry, build_skill_tool
@@ -67,11 +70,15 @@ class Worker:
     """Applied to the attempt's log (the trace has its own), so no key reaches the disk."""
     skills: SkillRegistry | None = None
     """Skills offered as tools on top of each role's own (none when None)."""
+    memory: Retriever | None = None
+    """What earlier runs learnt; every attempt's brief gets what it retrieves."""
 
     async def __call__(self, context: StepContext) -> StepOutcome:
         role = worker_role(context.step.role)
         attempt = _Attempt(context, BudgetMeter(self.budget), [], self.redactor)
-        loop = self._loop(attempt, role, brief(context), context.call_id)
+        recalled = self._recall(attempt, role)
+        text = brief(context, recalled.brief_section() if recalled else None)
+        loop = self._loop(attempt, role, text, context.call_id)
         attempt.emit(
             "worker.start",
             role=role.name,
@@ -89,6 +96,34 @@ class Worker:
             spent=attempt.meter.to_dict(),
         )
         return outcome
+
+    def _recall(self, attempt: _Attempt, role: WorkerRole) -> Retrieval | None:
+        """Memory's hits for this attempt at its retrieval stage, traced as
+        ``memory.retrieve``; a memory that cannot be read is traced and skipped."""
+        if self.memory is None:
+            return None
+        context = attempt.context
+        step = context.step
+        files = [
+            str(path)
+            for record in context.upstream.values()
+            for path in record.get("outputs", {}).get("changed_files", [])
+        ]
+        query = StepQuery(
+            goal=context.goal,
+            step_id=step.id,
+            text=" ".join([step.id, step.title, role.name, *map(str, context.inputs.values())]),
+            stage=context.dimensions.retrieval_stage,
+            files=tuple(files),
+            failures=context.failures,
+        )
+        try:
+            found = self.memory.retrieve(query)
+        except (sqlite3.Error, OSError, TokimonError) as exc:
+            attempt.emit("memory.error", error=f"{type(exc).__name__}: {exc}")
+            return None
+        attempt.emit("memory.retrieve", **found.trace_fields())
+        return found
 
     def _loop(self, attempt: _Attempt, role: WorkerRole, text: str, parent: str) -> ToolLoop:
         """A conversation for ``role``, whose delegations hang under the call ``parent``."""
@@ -207,8 +242,9 @@ def delegated_brief(context: StepContext, delegator: str, task: str) -> str:
     )
 
 
-def brief(context: StepContext) -> str:
-    """The first user message of an attempt: everything the worker needs to start."""
+def brief(context: StepContext, memory: str | None = None) -> str:
+    """The first user message of an attempt: everything the worker needs to start
+    (``memory``: what memory retrieved for it, see :meth:`Retrieval.brief_section`)."""
     step = context.step
     parts = [
         f"Goal of the run: {context.goal}",
@@ -228,6 +264,8 @@ def brief(context: StepContext) -> str:
                 line += f"\n  outputs: {bound(str(record['outputs']), 2000)}"
             reports.append(line)
         parts.append("What the earlier steps reported:\n" + "\n".join(reports))
+    if memory:
+        parts.append(memory)
     strategy = STRATEGIES.get(context.strategy, context.strategy)
     parts.append(f"Attempt {context.attempt}, strategy {context.strategy!r}: {strategy}")
     hypothesis = context.dimensions.hypothesis

@@ -73,6 +73,9 @@ class StepContext:
     call_id: str = ""
     """This attempt's node in ``delegation``: the parent of any call the worker delegates."""
     log_path: Path | None = None
+    failures: tuple[str, ...] = ()
+    """Failure signatures of the step's earlier attempts (memory retrieval looks for
+    lessons of the same failures)."""
 
     def delegate(self, role: str, task: str, *, parent: str | None = None) -> Call:
         """Check and record a delegation made under this attempt (or under ``parent``, a
@@ -441,6 +444,9 @@ class Engine:
             delegation=self.graph,
             call_id=call.id,
             log_path=self.paths.worker_log(f"{step.id}-{number}"),
+            failures=tuple(
+                dict.fromkeys(a.failure_signature for a in record.attempts if a.failure_signature)
+            ),
         )
         started = tiffany.current_time()
         if input_problem is not None:

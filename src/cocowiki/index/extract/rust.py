@@ -6,14 +6,21 @@ visibility (public). Methods are qualified by the type their impl block is for
 (``crate::shapes::Point::area``), so ``self.area()`` and ``Point::area()`` resolve
 whichever impl block defines them. ``mod name;`` is recorded as an import of
 ``self::name`` (the file it loads); ``use`` trees are expanded into one import per path.
+
+Crates often declare modules and re-exports inside a macro at item level
+(``cfg_rt! { pub use runtime::Runtime; pub mod runtime; }``), whose body the grammar
+keeps as unparsed tokens. The braced bodies of such macros (in a file or an inline
+``mod``, nested ones too, a few levels) are parsed again as items, in place, and their
+``use`` and ``mod name;`` declarations recorded as imports like any other.
 """
 
 from __future__ import annotations
 
 import re
 
-from tree_sitter import Node
+from tree_sitter import Node, Parser, Range
 
+from ..languages import grammar
 from ..model import Component, ComponentKind, ReferenceKind, Visibility
 from .base import Extractor, clean_comment
 
@@ -33,6 +40,8 @@ QUERY = """
 (call_expression function: (_) @call)
 (type_identifier) @type
 (type_parameters (type_parameter name: (type_identifier) @_tparam))
+(source_file (macro_invocation) @macro)
+(declaration_list (macro_invocation) @macro)
 """
 
 _KINDS = {
@@ -45,6 +54,8 @@ _KINDS = {
     "def.module": ComponentKind.MODULE,
 }
 _PATH = re.compile(r"^[\w:]+$")
+#: How deep macros nested in item-level macros are read.
+MACRO_DEPTH = 3
 _GENERICS = re.compile(r"<.*>$", re.DOTALL)
 
 
@@ -61,6 +72,32 @@ class RustExtractor(Extractor):
     def prepare(self, root: Node, captures: dict[str, list[Node]]) -> None:
         self.type_parameters = {self.text(node) for node in captures.get("_tparam", [])}
         self.type_parameters.add("Self")
+
+    def _macro(self, node: Node, owner: str) -> None:
+        """The ``use`` and ``mod name;`` items inside an item-level macro's braces (and
+        in macros nested there), as imports of ``owner``: the file's module or an
+        inline ``mod`` (a macro in an ``impl`` or a trait declares no module items)."""
+        parent = node.parent
+        if parent is not None and parent.type == "declaration_list":
+            holder = parent.parent
+            if holder is None or holder.type != "mod_item":
+                return
+        bodies = [node]
+        for _ in range(MACRO_DEPTH):
+            ranges = [inner for body in bodies if (inner := _braced_body(body)) is not None]
+            if not ranges:
+                return
+            parser = Parser(grammar(self.language))
+            parser.included_ranges = ranges
+            bodies = []
+            for item in parser.parse(self.source).root_node.named_children:
+                if item.type == "use_declaration":
+                    self.refer(item, "import", owner)
+                elif item.type == "mod_item" and item.child_by_field_name("body") is None:
+                    name = self.field_text(item, "name")
+                    self.ref(ReferenceKind.IMPORT, owner, f"self::{name}", item, alias=name)
+                elif item.type == "macro_invocation":
+                    bodies.append(item)
 
     def module_doc(self, root: Node) -> str:
         """The first run of ``//!`` lines (or a ``/*! */`` block) before the first item,
@@ -167,7 +204,9 @@ class RustExtractor(Extractor):
         return component
 
     def refer(self, node: Node, capture: str, owner: str) -> None:
-        if capture == "call":
+        if capture == "macro":
+            self._macro(node, owner)
+        elif capture == "call":
             self._call(node, owner)
         elif capture == "type":
             name = self.text(node)
@@ -227,6 +266,17 @@ class RustExtractor(Extractor):
         text = "".join(self.text(node).split())
         path = _join(prefix, text)
         return [(path, path.rsplit("::", 1)[-1], None)]
+
+
+def _braced_body(macro: Node) -> Range | None:
+    """What is inside the ``{ .. }`` of a macro invocation, None for ``( .. )`` or
+    ``[ .. ]`` (an expression, not items) and for empty braces."""
+    for child in macro.children:
+        if child.type == "token_tree" and child.child_count > 2:
+            first, last = child.children[0], child.children[-1]
+            if first.type == "{" and last.type == "}":
+                return Range(first.end_point, last.start_point, first.end_byte, last.start_byte)
+    return None
 
 
 def _join(prefix: str, path: str) -> str:

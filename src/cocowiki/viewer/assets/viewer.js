@@ -144,6 +144,12 @@
     } else if (page.status !== "verified") {
       parts.push(el("div", { class: "problems" }, "This page has not been verified against the source."));
     }
+    const gaps = page.gaps || [];
+    if (gaps.length) {
+      parts.push(el("details", { class: "gaps" },
+        el("summary", {}, `Known gaps (${gaps.length}): what this page's evidence does not cover`),
+        el("ul", {}, ...gaps.map((gap) => el("li", {}, gap)))));
+    }
     const article = el("article", { class: "article" });
     article.innerHTML = page.html;
     parts.push(article, related(page));
