@@ -20,6 +20,7 @@ from .ask.command import run_ask_command
 from .config import ConfigError, WikiConfig, init_config, load_config
 from .console import report_error
 from .index.command import run_index_command
+from .mcp import DEFAULT_PORT, run_mcp_command
 from .pages.builder import BuildConfig
 from .pages.command import build_config, run_build_command
 from .pages.explain import run_explain_dirty_command
@@ -226,6 +227,30 @@ def verify(
         repo, output, as_json=as_json, index_config=config.index, diagram_cache=not no_cache
     )
     raise typer.Exit(status)
+
+
+@app.command()
+def mcp(
+    repo: Path | None = RepoOption,
+    output: Path | None = OutputOption,
+    http: bool = typer.Option(
+        False,
+        "--http",
+        help="Serve streamable HTTP on 127.0.0.1 (token from COCOWIKI_MCP_TOKEN, or one is "
+        "made and printed) instead of stdio.",
+    ),
+    port: int = typer.Option(DEFAULT_PORT, "--port", help="HTTP port (0 picks a free one)."),
+    refresh: bool = typer.Option(
+        False, "--refresh", help="Bring the index up to date before each answer."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", help="provider:model for ask's short grounded answer (default: none)."
+    ),
+) -> None:
+    """Serve the wiki to coding agents over the Model Context Protocol (stdio or HTTP)."""
+    raise typer.Exit(
+        run_mcp_command(repo, output, http=http, port=port, refresh=refresh, model=model)
+    )
 
 
 ArtifactArgument = typer.Argument(..., help="artifacts/research/<module>.json of a wiki.")

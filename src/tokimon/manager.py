@@ -46,7 +46,7 @@ from .report import build_report, write_report
 from .retry import RetryPolicy
 from .runlog import append_log
 from .skills import SkillRegistry
-from .tools import Toolset
+from .tools import Toolset, start_wiki_run
 from .trace import Trace
 from .workers import ROLE_REQUIREMENTS, StepBudget, Worker
 from .workflow import WorkflowReport, resume_workflow, run_workflow
@@ -157,6 +157,7 @@ class Manager:
         info = paths.read_info()
         if kind == "run":  # what run_tests runs, so that a resume runs the same
             info = info.model_copy(update={"test_command": list(self.tools.config.test_command)})
+        start_wiki_run(self.tools.tree)  # the wiki's index is refreshed once per run
         session = Session(kind=kind, pid=os.getpid(), started_at=utc_now())
         info.sessions.append(session)
         self._status(paths, info, "planning" if not paths.workflow_state.exists() else "running")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from tiffany.models import Message, ModelClient, ToolCall
 
 from .errors import PlanError, WorkflowInvalid
-from .tools import Toolset
+from .tools import ToolExecution, Toolset, wiki_overview
 from .trace import Trace
 from .workers import (
     ROLE_REQUIREMENTS,
@@ -97,10 +97,7 @@ async def plan_workflow(
     loop = ToolLoop(
         model,
         planner,
-        [
-            Message.system(planning_prompt()),
-            Message.user(f"Goal: {goal}\n\nThe repository's top levels:\n{listing.result.content}"),
-        ],
+        [Message.system(planning_prompt()), Message.user(first_message(goal, planner, listing))],
         budget,
     )
     problems: list[str] = []
@@ -130,6 +127,19 @@ async def plan_workflow(
         f"the model gave no valid plan in {max_asks} asks; the last one had these "
         f"problems:\n{listed}"
     )
+
+
+def first_message(goal: str, planner: Toolset, listing: ToolExecution) -> str:
+    """The goal, the repository's top levels and, when its wiki is built, the overview
+    page's summary (so the plan starts from what the code is, not only its file names)."""
+    text = f"Goal: {goal}\n\nThe repository's top levels:\n{listing.result.content}"
+    overview = wiki_overview(planner.tree, planner.config)
+    if overview is not None:
+        text += (
+            "\n\nThe repository's wiki overview (ask it more with wiki_ask, wiki_lookup, "
+            f"wiki_page):\n{overview}"
+        )
+    return text
 
 
 def _emit(trace: Trace | None, kind: str, **fields: object) -> None:

@@ -20,12 +20,16 @@ import pytest
 from agent_fixtures import clean_env as clean_env
 from typer.testing import CliRunner
 
+from tokimon.bench.attempt import attempt_env
 from tokimon.bench.compare import compare_reports, fisher_exact
 from tokimon.bench.report import pass_at_k
 from tokimon.bench.task import SHIPPED, TaskError, load_task
 from tokimon.cli import app
 
 SHIPPED_TASKS = sorted(p.name for p in SHIPPED.iterdir() if (p / "task.toml").is_file())
+NODE_TASKS = [name for name in SHIPPED_TASKS if name.startswith("js-")]
+#: The shipped tasks this machine can run: the JavaScript ones need node.
+RUNNABLE = [name for name in SHIPPED_TASKS if shutil.which("node") or name not in NODE_TASKS]
 GIVE_UP = {"text": "I cannot do this.", "repeat": True}
 
 
@@ -83,11 +87,29 @@ def test_list_shows_the_shipped_suite_and_the_users(tmp_path: Path) -> None:
 # -- validation --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("task", SHIPPED_TASKS)
-def test_every_shipped_task_is_solvable_and_not_already_solved(task: str) -> None:
-    result = tokimon("bench", "validate", task, "--json")
-    assert result.exit_code == 0, result.stdout
-    assert json.loads(result.stdout)["invalid"] == 0
+def test_the_shipped_suite_covers_what_coding_agents_meet() -> None:
+    tasks = [load_task(SHIPPED / name, "core") for name in SHIPPED_TASKS]
+    assert len(tasks) >= 21
+    categories = {task.category for task in tasks}
+    assert categories >= {
+        "off-by-one", "wrong-condition", "edge-case", "exception-handling", "feature",
+        "refactor", "multi-file", "api-misuse", "concurrency", "doc-example", "performance",
+    }  # fmt: skip
+    node = [task for task in tasks if (task.test_command or "").startswith("node --test")]
+    assert len(node) >= 2 and all(task.check.startswith("node --test") for task in node)
+    assert {task.id for task in node} == set(NODE_TASKS)
+    for task in tasks:
+        assert (task.hidden / "tests").is_dir() and task.solution.is_file(), task.id
+        assert task.oracle.is_file() and task.budget.model_calls, task.id
+        assert "javascript" in task.tags if task.id in NODE_TASKS else "python" in task.tags
+
+
+def test_every_shipped_task_is_solvable_and_not_already_solved() -> None:
+    result = tokimon("bench", "validate", *RUNNABLE, "--jobs", "2", "--json")
+    rows = json.loads(result.stdout)["tasks"]
+    invalid = {row["task"]: row["problems"] for row in rows if not row["valid"]}
+    assert result.exit_code == 0 and not invalid, invalid
+    assert [row["task"] for row in rows] == [f"core/{name}" for name in RUNNABLE]
 
 
 def test_validate_reports_each_broken_task_with_its_reason(tmp_path: Path) -> None:
@@ -102,7 +124,7 @@ def test_validate_reports_each_broken_task_with_its_reason(tmp_path: Path) -> No
         "--- a/nope.py\n+++ b/nope.py\n@@ -1 +1 @@\n-a\n+b\n"
     )
     shutil.rmtree(tmp_path / "b")
-    result = tokimon("bench", "validate", "mine", "--tasks", str(tasks), "--json")
+    result = tokimon("bench", "validate", "mine", "--tasks", str(tasks), "--jobs", "2", "--json")
     assert result.exit_code == 1
     problems = {
         row["task"]: " ".join(row["problems"]) for row in json.loads(result.stdout)["tasks"]
@@ -111,6 +133,8 @@ def test_validate_reports_each_broken_task_with_its_reason(tmp_path: Path) -> No
     assert "solution.patch does not apply" in problems["mine/webby"]
     assert "tools a task may not use: web_fetch" in problems["mine/webby"]
     assert "the starting tree already passes the check" in problems["mine/solved"]
+    refused = tokimon("bench", "validate", "mine", "--tasks", str(tasks), "--jobs", "0")
+    assert refused.exit_code == 2 and "--jobs must be at least 1" in refused.stderr
 
 
 # -- suite runs --------------------------------------------------------------------------
@@ -120,11 +144,11 @@ def test_the_oracle_solves_every_shipped_task_and_a_model_that_gives_up_none(
     tmp_path: Path,
 ) -> None:
     ran = tokimon(
-        "bench", "run", "core", "--oracle", "--jobs", "2", "--out", str(tmp_path), "--json"
+        "bench", "run", *RUNNABLE, "--oracle", "--jobs", "2", "--out", str(tmp_path), "--json"
     )
     assert ran.exit_code == 0, ran.stdout
     summary = json.loads(ran.stdout)
-    assert summary["totals"]["solved"] == summary["totals"]["attempts"] == len(SHIPPED_TASKS)
+    assert summary["totals"]["solved"] == summary["totals"]["attempts"] == len(RUNNABLE)
     report = json.loads(Path(summary["report"]).read_text())
     assert report["totals"]["pass@1"] == 1.0 and report["totals"]["model_calls"] > 0
     markdown = Path(summary["report"]).with_suffix(".md").read_text()
@@ -132,9 +156,9 @@ def test_the_oracle_solves_every_shipped_task_and_a_model_that_gives_up_none(
 
     give_up = tmp_path / "give-up.jsonl"
     give_up.write_text(turns(GIVE_UP))
-    args = ["bench", "run", "core", "--model", f"scripted:{give_up}", "--out", str(tmp_path)]
+    args = ["bench", "run", *RUNNABLE, "--model", f"scripted:{give_up}", "--out", str(tmp_path)]
     none = json.loads(tokimon(*args, "--jobs", "2", "--json").stdout)
-    assert none["totals"]["solved"] == 0 and none["totals"]["attempts"] == len(SHIPPED_TASKS)
+    assert none["totals"]["solved"] == 0 and none["totals"]["attempts"] == len(RUNNABLE)
 
     compared = tokimon("bench", "compare", summary["report"], none["report"], "--json")
     totals = json.loads(compared.stdout)["totals"]
@@ -221,6 +245,16 @@ def _wait_for_first_attempt(out: Path, process: subprocess.Popen[bytes]) -> Path
             continue
         raise AssertionError("the suite run ended before it could be killed")
     raise AssertionError("no attempt finished within a minute")
+
+
+def test_attempts_get_an_absolute_pythonpath(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PYTHONPATH=src`` names the harness's src/, not the attempt tree's."""
+    monkeypatch.chdir(tmp_path)
+    env = attempt_env({"PYTHONPATH": os.pathsep.join(["src", "/abs", ""]), "X": "1"})
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(tmp_path / "src"), "/abs", ""]
+    assert env["X"] == "1" and "PYTHONPATH" not in attempt_env({})
 
 
 # -- the numbers -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -93,6 +94,48 @@ def test_a_pluggable_command_is_read_by_its_summary_line(repo: Path) -> None:
     quiet = call(Toolset(repo, silent), "run_tests")
     assert quiet.data["status"] == "passed" and quiet.data["passed"] is None
     assert "counts unknown" in quiet.result.content
+
+
+NODE_TESTS = """const { describe, it, test } = require("node:test");
+const assert = require("node:assert/strict");
+const { add } = require("../add.js");
+describe("add", () => {
+  it("adds", () => assert.equal(add(1, 2), 3));
+  it.skip("later", () => {});
+});
+test("zero", () => assert.equal(add(0, 0), 0));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.parametrize("reporter", ["tap", "junit"])
+def test_node_test_runner_is_read_from_its_counts_or_its_junit_report(
+    tmp_path: Path, reporter: str
+) -> None:
+    """node's runner as the test command: its closing counts (``# pass 1``) are read
+    without a report, and its JUnit report, whose top-level tests sit outside any suite,
+    gives the same counts and names the failing test."""
+    repo = write_files(
+        tmp_path / "js",
+        {"add.js": "exports.add = (a, b) => a + b + 1;\n", "tests/add.test.js": NODE_TESTS},
+    )
+    command = "node --test"
+    if reporter == "junit":
+        command += (
+            " --test-reporter=spec --test-reporter-destination=stdout"
+            " --test-reporter=junit --test-reporter-destination={junitxml}"
+        )
+    config = ToolConfig.from_mapping({"test_command": command})
+    execution = call(Toolset(repo, config), "run_tests", targets=["tests/add.test.js"])
+    data = execution.data
+    assert data["status"] == "failed"
+    assert (data["passed"], data["failed"], data["errors"], data["skipped"]) == (0, 2, 0, 1)
+    if reporter == "junit":
+        assert sorted(f["name"] for f in data["failures"]) == ["test::adds", "test::zero"]
+    (repo / "add.js").write_text("exports.add = (a, b) => a + b;\n")
+    fixed = call(Toolset(repo, config), "run_tests").data
+    assert fixed["status"] == "passed"
+    assert (fixed["passed"], fixed["failed"], fixed["skipped"]) == (2, 0, 1)
 
 
 def _hanging_command() -> tuple[str, ...]:

@@ -38,7 +38,11 @@ def test_specs_are_json_schemas_from_the_argument_models(repo: Path) -> None:
         "write_file",
         "apply_patch",
         "run_tests",
+        "wiki_ask",
+        "wiki_lookup",
+        "wiki_page",
     )
+    assert Toolset(repo, ToolConfig(wiki={"enabled": False})).names[-1] == "run_tests"
     read = next(spec for spec in toolset.specs if spec.name == "read_file")
     assert read.description == "Read a text file of the repository, whole or a range of lines."
     assert read.parameters["required"] == ["path"]
@@ -78,13 +82,22 @@ def test_malformed_calls_are_error_results(repo: Path, tool_call: ToolCall, mess
 def test_roles_get_subsets(repo: Path) -> None:
     toolset = Toolset(repo)
     reviewer = toolset.for_role("Reviewer")
-    assert reviewer.names == ("read_file", "list_dir", "grep", "run_tests")
+    assert reviewer.names == (
+        "read_file",
+        "list_dir",
+        "grep",
+        "run_tests",
+        "wiki_ask",
+        "wiki_lookup",
+        "wiki_page",
+    )
+    assert "wiki_lookup" not in toolset.for_role("SkillBuilder").names
     assert toolset.for_role("test_triager").names == reviewer.names
     assert all(not tool.writes for tool in reviewer.tools)
     assert "apply_patch" in toolset.for_role("implementer").names
     refused = call(reviewer, "write_file", path="x.txt", content="x").result
-    assert refused.is_error and "Available tools: grep, list_dir, read_file, run_tests" in (
-        refused.content
+    assert refused.is_error and (
+        "Available tools: grep, list_dir, read_file, run_tests, wiki_ask" in refused.content
     )
     assert not (repo / "x.txt").exists()
     assert set(ROLE_TOOLS) == {

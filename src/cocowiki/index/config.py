@@ -39,6 +39,7 @@ DEFAULT_SKIPPED_DIRS: tuple[str, ...] = (
     ".pytest_cache",
     ".ruff_cache",
     ".cocowiki",
+    ".tokimon",
     ".idea",
     ".vscode",
     "target",

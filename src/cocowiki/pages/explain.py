@@ -135,8 +135,14 @@ def format_explanation(explanation: DirtyExplanation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def explain_dirty(repo: Path, output: Path, page: str, config: BuildConfig) -> Explanation:
-    """Why ``page`` of the wiki in ``output`` would be built again from ``repo`` now."""
+def explain_dirty(
+    repo: Path, output: Path, page: str, config: BuildConfig, *, scratch: Path | None = None
+) -> Explanation:
+    """Why ``page`` of the wiki in ``output`` would be built again from ``repo`` now.
+
+    The index is brought up to date in a temporary folder made in ``scratch`` (default:
+    the system's temporary folder) and removed after; ``cw mcp`` passes the output
+    folder, the one place it writes."""
     repo = repo.resolve()
     output = output.resolve()
     catalog = catalog_path(output)
@@ -151,7 +157,7 @@ def explain_dirty(repo: Path, output: Path, page: str, config: BuildConfig) -> E
             f"no page {page!r} in {output}; its pages are {shown}{more} (see manifest.json)"
         )
     before = {path: digest for path, (digest, _name) in load_file_keys(catalog).items()}
-    index = _current_index(repo, output, config)
+    index = _current_index(repo, output, config, scratch)
     tree = plan_modules(index, config.plan)
     facts = RepositoryFacts.build(repo, output, index, tree)
     inputs = Inputs(facts, tool_digest(repo, output, code_digest(_BUILD_CODE)), "")
@@ -167,7 +173,9 @@ def explain_dirty(repo: Path, output: Path, page: str, config: BuildConfig) -> E
     return Explanation(page, "dirty", changed, [gone])
 
 
-def _current_index(repo: Path, output: Path, config: BuildConfig) -> IndexResult:
+def _current_index(
+    repo: Path, output: Path, config: BuildConfig, scratch: Path | None = None
+) -> IndexResult:
     """The index as the next build will see it, made in a copy of the catalog (so only
     changed files are parsed, and the wiki is not touched). The output folder, when it is
     in the repository, is left out as the build leaves it out."""
@@ -175,9 +183,9 @@ def _current_index(repo: Path, output: Path, config: BuildConfig) -> IndexResult
     inside = output.relative_to(repo).as_posix() if output.is_relative_to(repo) else None
     if inside:
         settings = replace(settings, exclude=(*settings.exclude, f"{inside}/*"))
-    with tempfile.TemporaryDirectory(prefix="cw-explain-") as scratch:
-        shutil.copyfile(catalog_path(output), catalog_path(Path(scratch)))
-        index = index_repository(repo, Path(scratch), settings)
+    with tempfile.TemporaryDirectory(prefix=".cw-explain-", dir=scratch) as folder:
+        shutil.copyfile(catalog_path(output), catalog_path(Path(folder)))
+        index = index_repository(repo, Path(folder), settings)
     if inside:
         index.exclusions = [e for e in index.exclusions if not e.path.startswith(inside + "/")]
     return index

@@ -62,6 +62,18 @@ class AttemptSpec:
         return f"scripted:{self.task.oracle}" if self.model == ORACLE else self.model
 
 
+def attempt_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` for attempts, with relative ``PYTHONPATH`` entries made absolute.
+
+    Agents and checks run in the attempt's tree, where ``PYTHONPATH=src`` would name the
+    task's own ``src/`` (or nothing) instead of the tokimon that runs the suite."""
+    chosen = dict(env)
+    if chosen.get("PYTHONPATH"):
+        entries = chosen["PYTHONPATH"].split(os.pathsep)
+        chosen["PYTHONPATH"] = os.pathsep.join(str(Path(e).resolve()) if e else e for e in entries)
+    return chosen
+
+
 def run_attempt(spec: AttemptSpec, folder: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """Run the attempt in ``folder`` and return its record, also written to ``attempt.json``
     (last, atomically: a folder with that file is a finished attempt)."""

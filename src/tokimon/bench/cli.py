@@ -40,11 +40,13 @@ def list_(tasks: list[Path] = TasksOption, as_json: bool = JsonOption) -> None:
 @bench_app.command()
 def validate(
     names: list[str] = NamesArgument,
+    jobs: int = typer.Option(1, "--jobs", help="Tasks validated at once."),
     tasks: list[Path] = TasksOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Check that each task fails at the start and that its references solve it."""
-    raise typer.Exit(validate_command(names or [], BenchOptions(as_json=as_json, tasks=tasks)))
+    options = BenchOptions(as_json=as_json, tasks=tasks)
+    raise typer.Exit(validate_command(names or [], options, jobs))
 
 
 @bench_app.command()

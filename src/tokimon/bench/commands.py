@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from ..commands import CommandOptions
 from ..console import EXIT_FAILED, EXIT_OK, console, table
 from ..errors import TokimonError
 from ..jsonfile import read_json
-from .attempt import ORACLE
+from .attempt import ORACLE, attempt_env
 from .compare import compare_reports, render_comparison
 from .humaneval import import_problems
 from .suite import Executor, SuiteRun, latest_suite_run
@@ -61,19 +62,25 @@ def list_command(options: BenchOptions) -> int:
     return EXIT_OK
 
 
-def validate_command(names: Sequence[str], options: BenchOptions) -> int:
+def validate_command(names: Sequence[str], options: BenchOptions, jobs: int = 1) -> int:
+    """Validate the named tasks, ``jobs`` at a time. A validation's work (the checks, the
+    oracle's agent) runs in child processes, so threads are enough to overlap them; the
+    results are printed in task order whatever order they finish in."""
     out, err = options.streams()
+    if jobs < 1:
+        return options.error("bench validate", "--jobs must be at least 1")
     try:
         tasks = select(discover(options.tasks), names)
     except TokimonError as exc:
         return options.error("bench validate", str(exc))
-    env = options.environment()
-    results = []
+    env = attempt_env(options.environment())
     with _progress(err, options.as_json, "validating") as bar:
         job = bar.add_task("validating", total=len(tasks), note="")
-        for task in tasks:
-            results.append(validate_task(task, env))
-            bar.advance(job)
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="validate") as pool:
+            pending = [pool.submit(validate_task, task, env) for task in tasks]
+            for _ in as_completed(pending):
+                bar.advance(job)
+        results = [future.result() for future in pending]
     invalid = [r for r in results if not r.valid]
     if options.as_json:
         rows = [
@@ -121,7 +128,7 @@ def run_command(choices: RunChoices, options: BenchOptions) -> int:
             note = f"solved {tally['solved']}  cost ${tally['cost']:.2f}"
             bar.update(job, advance=1, note=note)
 
-        report = run.execute(executor, options.environment(), on_record)
+        report = run.execute(executor, attempt_env(options.environment()), on_record)
     path = run.folder / "reports" / "suite-report.json"
     totals = report["totals"]
     if options.as_json:

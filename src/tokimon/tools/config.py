@@ -42,6 +42,17 @@ class WebConfig(BaseModel):
     user_agent: str = "tokimon-web-fetch/0.1"
 
 
+class WikiToolConfig(BaseModel):
+    """``wiki_ask``, ``wiki_lookup``, ``wiki_page``: the repository's cocowiki, asked
+    in-process. ``output`` is its folder relative to the work tree (default
+    ``.cocowiki``, where ``cw build`` puts it); the index is made there when missing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    output: str = ".cocowiki"
+
+
 class ToolConfig(BaseModel):
     """Settings shared by every tool of a toolset.
 
@@ -52,6 +63,7 @@ class ToolConfig(BaseModel):
     * ``max_file_bytes``: larger files are not read, searched or patched.
     * ``grep_max_matches``, ``grep_max_line_chars``: bounds of a search result.
     * ``protected``: directory names the tools may read but never write.
+    * ``wiki``: the repository wiki tools (:class:`WikiToolConfig`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -64,6 +76,7 @@ class ToolConfig(BaseModel):
     grep_max_line_chars: int = Field(default=300, ge=40)
     protected: tuple[str, ...] = DEFAULT_PROTECTED
     web: WebConfig = WebConfig()
+    wiki: WikiToolConfig = WikiToolConfig()
 
     @field_validator("test_command", mode="before")
     @classmethod

@@ -6,7 +6,11 @@ is replaced by a temporary path outside the tree, as pytest's ``--junitxml`` tak
 jest, vitest, go-junit-report and cargo-nextest can write the same format), because a
 report file says exactly which tests failed and why, where scraping a terminal guesses.
 Without a report, the counts are read from a pytest-style summary line
-(``1 failed, 3 passed in 0.12s``) if the output has one, and are unknown otherwise.
+(``1 failed, 3 passed in 0.12s``) or from the closing counts of node's test runner
+(``# pass 3`` and ``# fail 1`` in TAP, the same after an info sign in its spec output)
+if the output has them, and are unknown otherwise. A JUnit report's counts are those of
+its test cases, so a report whose suites carry no counts (node's, for tests outside a
+``describe``) reads right too.
 
 A failing test comes back with its own output (assertion and traceback, the end kept
 when long), so the model can act on it without reading the whole run; the end of the
@@ -34,6 +38,7 @@ from .process import ProcessResult, run_process
 from .worktree import WorkTree
 
 _SUMMARY_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)\b")
+_NODE_COUNT = re.compile(r"^(?:#|\u2139) (tests|pass|fail|cancelled|skipped) (\d+)\s*$", re.M)
 _SHOWN_FAILURES = 10
 _FAILURE_BYTES = 4000
 _OUTPUT_TAIL_BYTES = 2000
@@ -136,13 +141,21 @@ def read_junit(tree: WorkTree, report: Path) -> tuple[dict[str, int], list[Faile
         root = ElementTree.parse(report).getroot()
     except (OSError, ElementTree.ParseError):
         return None
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for suite in suites:
-        for key in counts:
-            counts[key] += int(suite.get(key) or 0)
+    cases = list(root.iter("testcase"))
+    if not cases:  # only the suites' own counts (a collection error, say)
+        suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+        for suite in suites:
+            for key in counts:
+                counts[key] += int(suite.get(key) or 0)
     failures = []
-    for case in root.iter("testcase"):
+    for case in cases:
+        counts["tests"] += 1
+        outcomes = {child.tag for child in case}
+        for kind, key in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
+            if kind in outcomes:
+                counts[key] += 1
+                break
         for child in case:
             if child.tag in ("failure", "error"):
                 name = _node_id(tree, case.get("classname", ""), case.get("name", "?"))
@@ -154,7 +167,8 @@ def read_junit(tree: WorkTree, report: Path) -> tuple[dict[str, int], list[Faile
 
 
 def read_summary_line(output: str) -> dict[str, int] | None:
-    """Counts from the last pytest-style summary line of ``output``, if it has one."""
+    """Counts from the last pytest-style summary line of ``output``, or else from node's
+    test runner's closing counts; None when it has neither."""
     for line in reversed(output.splitlines()):
         found = _SUMMARY_COUNT.findall(line)
         if found and " in " in line:
@@ -162,6 +176,14 @@ def read_summary_line(output: str) -> dict[str, int] | None:
             for number, word in found:
                 counts["errors" if word.startswith("error") else word] += int(number)
             return counts
+    node = dict(_NODE_COUNT.findall(output))  # the last of each count wins
+    if "tests" in node and "pass" in node and "fail" in node:
+        return {
+            "passed": int(node["pass"]),
+            "failed": int(node["fail"]),
+            "errors": int(node.get("cancelled", 0)),
+            "skipped": int(node.get("skipped", 0)),
+        }
     return None
 
 

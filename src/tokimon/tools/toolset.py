@@ -40,6 +40,7 @@ from .output import ToolOutput, bound_text
 from .patch import APPLY_PATCH
 from .testrun import RUN_TESTS
 from .web import WEB_FETCH
+from .wiki import WIKI_TOOLS
 from .worktree import WorkTree
 
 #: Every tool tokimon has, in the order they are offered to a model.
@@ -51,17 +52,20 @@ ALL_TOOLS: tuple[Tool[Any], ...] = (
     APPLY_PATCH,
     RUN_TESTS,
     WEB_FETCH,
+    *WIKI_TOOLS,
 )
 TOOL_NAMES: tuple[str, ...] = tuple(tool.name for tool in ALL_TOOLS)
 
 _READ = ("read_file", "list_dir", "grep")
-#: The tools each worker role gets (``web_fetch`` only where the configuration enables it).
+_WIKI = ("wiki_ask", "wiki_lookup", "wiki_page")
+#: The tools each worker role gets (``web_fetch`` and the wiki's only where the
+#: configuration enables them); the roles that read code get the wiki's.
 ROLE_TOOLS: Mapping[str, tuple[str, ...]] = {
-    "Planner": (*_READ, "web_fetch"),
-    "Implementer": (*_READ, "write_file", "apply_patch", "run_tests", "web_fetch"),
-    "Debugger": (*_READ, "write_file", "apply_patch", "run_tests", "web_fetch"),
-    "Reviewer": (*_READ, "run_tests"),
-    "TestTriager": (*_READ, "run_tests"),
+    "Planner": (*_READ, "web_fetch", *_WIKI),
+    "Implementer": (*_READ, "write_file", "apply_patch", "run_tests", "web_fetch", *_WIKI),
+    "Debugger": (*_READ, "write_file", "apply_patch", "run_tests", "web_fetch", *_WIKI),
+    "Reviewer": (*_READ, "run_tests", *_WIKI),
+    "TestTriager": (*_READ, "run_tests", *_WIKI),
     "SkillBuilder": (*_READ, "write_file", "web_fetch"),
 }
 
@@ -71,8 +75,14 @@ TIMEOUT_GRACE = 2.0
 
 
 def default_tools(config: ToolConfig) -> list[Tool[Any]]:
-    """Every tool the configuration allows: all of them, ``web_fetch`` only when enabled."""
-    return [tool for tool in ALL_TOOLS if tool is not WEB_FETCH or config.web.enabled]
+    """Every tool the configuration allows: ``web_fetch`` only when enabled, the wiki's
+    unless disabled."""
+    return [
+        tool
+        for tool in ALL_TOOLS
+        if (tool is not WEB_FETCH or config.web.enabled)
+        and (tool not in WIKI_TOOLS or config.wiki.enabled)
+    ]
 
 
 class DynamicTools(Protocol):

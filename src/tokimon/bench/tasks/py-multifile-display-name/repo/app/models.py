@@ -1,0 +1,10 @@
+"""The user model."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    email: str
+    admin: bool = False
