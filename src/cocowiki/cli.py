@@ -39,6 +39,12 @@ RepoOption = typer.Option(
     None, "--repo", help="Repository to read (default: the current directory)."
 )
 OutputOption = typer.Option(None, "--output", help="Output directory (default: REPO/.cocowiki).")
+BuiltFromOption = typer.Option(
+    None,
+    "--repo",
+    help="Repository to read (default: the one the wiki was built from, else the current "
+    "directory).",
+)
 JsonOption = typer.Option(False, "--json", help="Print a machine-readable JSON summary.")
 
 
@@ -174,7 +180,7 @@ PageArgument = typer.Argument(..., help="Page id (as in manifest.json and the vi
 @app.command("explain-dirty")
 def explain_dirty(
     page: str = PageArgument,
-    repo: Path | None = RepoOption,
+    repo: Path | None = BuiltFromOption,
     output: Path | None = OutputOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -206,7 +212,7 @@ def serve(
 
 @app.command()
 def verify(
-    repo: Path | None = RepoOption,
+    repo: Path | None = BuiltFromOption,
     output: Path | None = OutputOption,
     no_cache: bool = typer.Option(
         False,
@@ -384,7 +390,7 @@ def evaluate(
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="A question about the code, in words or names."),
-    repo: Path | None = RepoOption,
+    repo: Path | None = BuiltFromOption,
     output: Path | None = OutputOption,
     limit: int = typer.Option(8, "--limit", "-n", help="How many pieces of evidence."),
     model: str | None = typer.Option(

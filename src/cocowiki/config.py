@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from tiffany.atomic import write_atomic
 
+from .errors import CocowikiError
 from .index.config import IndexConfig
 from .index.languages import BY_NAME
 from .plan.config import PlanConfig
@@ -29,7 +30,7 @@ CONFIG_NAME = "config.toml"
 T = TypeVar("T")
 
 
-class ConfigError(Exception):
+class ConfigError(CocowikiError):
     """``config.toml`` cannot be used; the message names the file, the key and the fix."""
 
 

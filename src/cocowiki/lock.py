@@ -16,11 +16,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import CocowikiError
+
 LOCK_NAME = ".lock"
 _POLL_SECONDS = 0.05
 
 
-class OutputBusy(Exception):
+class OutputBusy(CocowikiError):
     """Another command holds the output directory's lock."""
 
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import tiffany
-from tiffany.models import Client, ConfigError, SpendingLimit, client
+from tiffany.models import SpendingLimit
 
 from .console import (
     EXIT_FAILED,
@@ -42,15 +41,13 @@ from .manager import (
     check_goal,
     resumable,
 )
-from .skills import SkillRegistry
-from .tools import ToolConfig, Toolset
+from .session import execute, make_manager
+from .tools import ToolConfig
 from .trace import format_event, read_trace
 from .workflow import load_state, report_from_state
 from .workspace import RunPaths, Workspace, display_status
 
 MODEL_ENV = "TOKIMON_MODEL"
-CONFIG_NAME = "config.toml"
-"""The settings file a workspace may hold; ``--config`` names another."""
 
 
 class UsageError(TokimonError):
@@ -198,33 +195,25 @@ def _session(command: str, prepare: Prepare, options: SessionOptions) -> int:
     env = options.environment()
     try:
         repo, workspace, spec, tests, start = prepare(env)
-        space = Workspace.locate(repo, workspace, env)
-        default_config = space.root / CONFIG_NAME
-        config = options.config or (default_config if default_config.is_file() else None)
-        tools = tool_config(config, tests)
         show = (not options.as_json and err.isatty()) if options.live is None else options.live
         view = LiveSteps(err, f"tokimon {command}") if show else None
-        model: Client = client(spec, env=env, spending_limit=options.spending)
-        manager = Manager(
-            space,
-            model,
-            Toolset(repo, tools),
-            model_name=spec,
+        manager = make_manager(
+            repo,
+            workspace,
+            spec,
+            tests,
+            env=env,
+            config=options.config,
+            spending=options.spending,
             settings=options.settings,
-            redactor=model.redactor,
             listeners=[view] if view else [],
-            skills=SkillRegistry.for_workspace(space.root),
         )
-
-        async def main() -> RunOutcome:
-            return await start(manager)
-
         if view is None:
-            outcome = tiffany.run(main)
+            outcome = execute(manager, start)
         else:
             with view.showing():
-                outcome = tiffany.run(main)
-    except (TokimonError, ConfigError) as exc:
+                outcome = execute(manager, start)
+    except TokimonError as exc:
         return options.error(command, str(exc))
     except KeyboardInterrupt:  # the state on disk is whole: the run is resumable
         options.error(command, "interrupted; `tokimon resume latest` continues the run")

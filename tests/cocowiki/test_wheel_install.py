@@ -10,6 +10,7 @@ can find is the bundle inside the wheel.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -157,3 +158,52 @@ def test_the_bundled_checker_rejects_a_bad_diagram_with_mermaids_message(
     if mermaid_available():  # the checkout's mermaid, from node_modules, says the same
         with MermaidChecker() as checker:
             assert checker.check_one(BAD_DIAGRAM) == error
+
+
+LIBRARY_SCRIPT = """
+import json, sys
+from pathlib import Path
+
+import cocowiki
+import tokimon
+
+wiki = cocowiki.build("repo", "library-wiki")
+answer = cocowiki.ask(wiki.output, "area of a shape")
+turns = [
+    {"text": json.dumps({"steps": [{"id": "fix", "role": "Implementer",
+                                    "inputs": {"task": "Fix dates.parse."}}]})},
+    {"tool_calls": [{"name": "read_file", "arguments": {"path": "dates.py"}}]},
+    {"tool_calls": [{"name": "apply_patch", "arguments": {"patch": sys.argv[1]}}]},
+    {"text": json.dumps({"status": "succeeded", "summary": "months have their lengths"})},
+]
+Path("turns.jsonl").write_text("".join(json.dumps(turn) + "\\n" for turn in turns))
+run = tokimon.run("fix dates.parse", "dates_repo", model="scripted:turns.jsonl")
+print(json.dumps({
+    "pages": wiki.pages, "verified": wiki.verified, "built_from": wiki.built_from,
+    "evidence": [item.citation for item in answer.evidence],
+    "run": tokimon.to_json(run),
+}))
+"""
+
+
+def test_the_installed_libraries_build_ask_and_run_an_agent(installed: Installed) -> None:
+    """The issue's "done": from the installed wheel (not editable), a script that uses only
+    documented names builds a wiki of another repository, asks it, and runs the agent."""
+    agent_repo = ROOT / "tests" / "tokimon" / "fixtures_agent" / "dates_repo"
+    shutil.copytree(agent_repo, installed.root / "dates_repo", dirs_exist_ok=True)
+    (installed.root / "library.py").write_text(LIBRARY_SCRIPT)
+    spec = importlib.util.spec_from_file_location(
+        "agent_fixtures", ROOT / "tests" / "tokimon" / "agent_fixtures.py"
+    )
+    assert spec is not None and spec.loader is not None
+    fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixtures)
+    done = installed.run("python", "library.py", fixtures.FIX_PATCH)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["pages"] >= 1 and found["verified"] == found["pages"]
+    assert found["built_from"] == (installed.root / "repo").resolve().as_posix()
+    assert found["evidence"] and all(":" in citation for citation in found["evidence"])
+    assert found["run"]["status"] == "succeeded", found["run"]
+    assert found["run"]["changed_files"] == ["dates.py"]
+    assert "last = DAYS_IN_MONTH" in (installed.root / "dates_repo" / "dates.py").read_text()

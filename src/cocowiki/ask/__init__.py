@@ -15,6 +15,7 @@ from pathlib import Path
 import tiffany
 from tiffany.models import ModelClient
 
+from ..errors import CocowikiError
 from ..index import IndexConfig, index_repository
 from ..index.store import catalog_path, open_catalog
 from ..plan.model import ModuleTree
@@ -23,10 +24,26 @@ from .grounded import answer as grounded_answer
 from .pages import PageSection, search_pages
 from .retrieve import Query, retrieve
 
-__all__ = ["DEFAULT_LIMIT", "Answer", "Evidence", "PageSection", "ask"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "Answer",
+    "AskError",
+    "Evidence",
+    "ModelCallFailed",
+    "PageSection",
+    "ask",
+]
 
 DEFAULT_LIMIT = 8
 PAGE_SECTIONS = 3
+
+
+class AskError(CocowikiError):
+    """The question cannot be asked (empty, a bad limit or model, no repository)."""
+
+
+class ModelCallFailed(AskError):
+    """The model was reached but did not answer; the evidence alone still stands."""
 
 
 def ask(

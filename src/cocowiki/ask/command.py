@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from tiffany.models import ModelClient, ModelError, client
-
-from ..index import IndexConfig, IndexingError
+from ..console import report_error
+from ..errors import CocowikiError
+from ..index import IndexConfig
 from ..paths import output_dir
-from . import DEFAULT_LIMIT, Answer, ask
+from ..results import Answer, to_json
+from . import DEFAULT_LIMIT, ModelCallFailed
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
@@ -33,46 +34,33 @@ def run_ask_command(
     stderr: TextIO | None = None,
 ) -> int:
     """Answer ``question`` and print the evidence (and the model's answer with ``model``)."""
+    from ..api import ask_with, built_from_of  # the library's ask; it imports this package
+    from ..verify.command import note_other_repository, repository_of
+
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    repo_path = repo if repo is not None else Path.cwd()
-    output_path = output_dir(repo_path, output)
-
-    def fail(message: str, status: int) -> int:
-        if as_json:
-            out.write(json.dumps({"error": message}) + "\n")
-        else:
-            err.write(f"cw ask: error: {message}\n")
-        return status
-
-    if not question.strip():
-        return fail('the question is empty: cw ask "how are requests retried?"', EXIT_USAGE)
-    if limit < 1:
-        return fail(f"--limit must be at least 1, not {limit}", EXIT_USAGE)
-    if not repo_path.is_dir():
-        return fail(f"repository path is not a directory: {repo_path}", EXIT_USAGE)
-    llm: ModelClient | None = None
+    output_path = output_dir(repo, output)
     try:
-        if model:
-            llm = client(model)
-        answer = ask(
-            repo_path, output_path, question, limit=limit, llm=llm, index_config=index_config
-        )
-    except IndexingError as exc:
-        return fail(str(exc), EXIT_USAGE)
-    except ModelError as exc:
-        return fail(f"model {model}: {exc}", EXIT_USAGE if llm is None else EXIT_NOTHING)
+        repo_path = repository_of(output_path, repo)
+        answer = ask_with(repo_path, output_path, question, limit, model, index_config)
+    except ModelCallFailed as exc:  # the model was reached: not a usage error
+        report_error("ask", str(exc), as_json, out, err)
+        return EXIT_NOTHING
+    except CocowikiError as exc:
+        return report_error("ask", str(exc), as_json, out, err)
     if as_json:
-        out.write(json.dumps(answer.to_json(), sort_keys=True) + "\n")
+        out.write(json.dumps(to_json(answer), sort_keys=True) + "\n")
     else:
         out.write(format_answer(answer))
+    if repo is not None:
+        note_other_repository("ask", str(built_from_of(output_path) or ""), repo_path, err)
     return EXIT_OK if answer.evidence else EXIT_NOTHING
 
 
 def format_answer(answer: Answer) -> str:
     """The answer as a person reads it in a terminal."""
     lines = [f"Q: {answer.question}", ""]
-    if answer.text is not None:
-        lines += [f"A: {answer.text or '(the model gave no sentence that cites the evidence)'}"]
+    if answer.answer is not None:
+        lines += [f"A: {answer.answer or '(the model gave no sentence that cites the evidence)'}"]
         if answer.dropped_sentences:
             lines.append(f"   ({len(answer.dropped_sentences)} uncited sentence(s) left out)")
         lines.append("")
@@ -91,9 +79,9 @@ def format_answer(answer: Answer) -> str:
             preview = item.snippet.splitlines()[:SNIPPET_PREVIEW_LINES]
             lines += [f"    | {line}" for line in preview]
         lines.append(f"    found by: {', '.join(item.reasons)}")
-    if answer.sections:
+    if answer.pages:
         lines += ["", "Wiki pages:"]
-        for section in answer.sections:
+        for section in answer.pages:
             lines.append(f" - {section.citation}  {section.heading}")
             lines.append(f"   {section.snippet}")
     return "\n".join(lines) + "\n"

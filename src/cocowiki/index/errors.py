@@ -6,6 +6,8 @@ counted in the result. ``IndexingError`` carries a message fit to show a user as
 
 from __future__ import annotations
 
+from ..errors import CocowikiError
 
-class IndexingError(Exception):
+
+class IndexingError(CocowikiError):
     """The repository cannot be indexed at all (missing path, not a directory, unwritable)."""

@@ -33,6 +33,7 @@ from typing import Any
 import tiffany
 
 from ..config import ResearchConfig, WriterConfig
+from ..errors import CocowikiError
 from ..index import (
     IndexConfig,
     IndexingError,
@@ -126,7 +127,7 @@ _BUILD_CODE = Path(__file__).parent
 _VIEWER_CODE = _BUILD_CODE.parent / "viewer"
 
 
-class BuildError(Exception):
+class BuildError(CocowikiError):
     """The wiki cannot be built at all; the message says why and what to do."""
 
 
@@ -278,6 +279,8 @@ class BuildResult:
     #: The research scout's run: questions asked (``module/question``), answers reused,
     #: calls and tokens; None without ``[research] model``.
     research_run: dict[str, Any] | None = None
+    #: The repository the wiki was built from (the manifest's ``built_from``).
+    built_from: str = ""
 
     @property
     def verified(self) -> int:
@@ -332,8 +335,9 @@ class BuildResult:
             "viewer_written": self.viewer_written,
             "viewer_problem": self.viewer_problem,
             "timings": {stage: round(s, 4) for stage, s in sorted(self.timings.items())},
-            **({"model": self.model_summary()} if self.model_run is not None else {}),
-            **({"research": self.research_run} if self.research_run is not None else {}),
+            "built_from": self.built_from,
+            "model": self.model_summary() if self.model_run is not None else None,
+            "research": self.research_run,
         }
 
     def model_summary(self) -> dict[str, Any]:
@@ -534,6 +538,7 @@ def _build(
         diagrams_not_checked=None if unavailable is None else str(unavailable),
         model_run=writer_run(writer, tree),
         research_run=None if scout is None else scout.run_summary(),
+        built_from=repo.as_posix(),
     )
 
 

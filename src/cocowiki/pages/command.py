@@ -15,12 +15,14 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..config import ConfigError, WikiConfig, load_config
 from ..console import EXIT_OK, report_error, terminal_progress
+from ..errors import CocowikiError
 from ..paths import output_dir
-from .builder import BuildConfig, BuildError, BuildResult, build_wiki
+from ..results import BuildResult, to_json
+from .builder import BuildConfig
 from .estimate import estimate_build
 from .writerrun import RunLimits
 
@@ -40,6 +42,8 @@ def run_build_command(
     stderr: TextIO | None = None,
 ) -> int:
     """Build the wiki of ``repo`` (default: the current directory); returns the exit status."""
+    from ..api import build_with  # the library's build; it imports this module
+
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     repo_path = repo if repo is not None else Path.cwd()
@@ -54,19 +58,19 @@ def run_build_command(
             )
             return EXIT_OK
         with terminal_progress(as_json, err) as update:
-            result = build_wiki(repo_path, output_path, config, progress=update, wait=wait)
-    except (BuildError, ConfigError) as exc:
+            result = build_with(repo_path, output_path, config, progress=update, wait=wait)
+    except CocowikiError as exc:
         return report_error("build", str(exc), as_json, out, err)
     except OSError as exc:
         message = f"cannot write the wiki in {output_path}: {exc.strerror or exc}"
         return report_error("build", message, as_json, out, err)
     if as_json:
-        out.write(json.dumps(result.summary(), sort_keys=True) + "\n")
+        out.write(json.dumps(to_json(result), sort_keys=True) + "\n")
     else:
         out.write(format_summary(result))
     if strict and result.unverified:
         if not as_json:
-            err.write(f"cw build: {len(result.unverified)} pages are not verified (--strict)\n")
+            err.write(f"cw build: {result.unverified} pages are not verified (--strict)\n")
         return EXIT_UNVERIFIED
     return EXIT_OK
 
@@ -106,29 +110,28 @@ def build_config(
 
 def format_summary(result: BuildResult) -> str:
     """A few lines a person reads after ``cw build``."""
-    summary = result.summary()
     lines = [
-        f"index: {summary['files']} files ({summary['lines']} lines), "
-        f"catalog {'written' if summary['catalog_written'] else 'unchanged'}",
-        f"pages: {summary['pages']} ({summary['pages_written']} written, "
-        f"{summary['pages_unchanged']} unchanged, {summary['pages_removed']} removed), "
-        f"{summary['pages_recomputed']} recomputed; "
-        f"artifacts {summary['artifacts_written']} written, "
-        f"{summary['artifacts_unchanged']} unchanged",
-        f"verified {summary['verified']}, unverified {summary['unverified']}; "
-        f"{summary['components']} components, {summary['citations']} citations, "
-        f"{summary['diagrams']} diagrams",
-        f"known gaps: {summary['known_gaps']} open in {len(summary['gaps'])} pages"
-        + (f", {summary['gaps_closed']} closed by research" if summary["gaps_closed"] else ""),
+        f"index: {result.files} files ({result.lines} lines), "
+        f"catalog {'written' if result.catalog_written else 'unchanged'}",
+        f"pages: {result.pages} ({result.pages_written} written, "
+        f"{result.pages_unchanged} unchanged, {result.pages_removed} removed), "
+        f"{result.pages_recomputed} recomputed; "
+        f"artifacts {result.artifacts_written} written, "
+        f"{result.artifacts_unchanged} unchanged",
+        f"verified {result.verified}, unverified {result.unverified}; "
+        f"{result.components} components, {result.citations} citations, "
+        f"{result.diagrams} diagrams",
+        f"known gaps: {result.known_gaps} open in {len(result.gaps)} pages"
+        + (f", {result.gaps_closed} closed by research" if result.gaps_closed else ""),
     ]
     once = result.diagrams_not_checked
     if once:
         lines.append(f"diagrams not checked: {once}")
-    for page in result.unverified:
-        problems = [p.replace(once, "see above") if once else p for p in page.problems[:3]]
-        lines.append(f"  unverified {page.id}: {'; '.join(problems)}")
-    if result.model_run is not None:
-        lines.append(format_model_run(result))
+    for page, page_problems in result.unverified_pages.items():
+        problems = [p.replace(once, "see above") if once else p for p in page_problems[:3]]
+        lines.append(f"  unverified {page}: {'; '.join(problems)}")
+    if result.model is not None:
+        lines.append(format_model_run(result.model))
     viewer = {True: "written", False: "unchanged", None: "not written"}[result.viewer_written]
     if result.viewer_problem:
         viewer += f" ({result.viewer_problem})"
@@ -139,9 +142,8 @@ def format_summary(result: BuildResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_model_run(result: BuildResult) -> str:
+def format_model_run(model: dict[str, Any]) -> str:
     """The model writer's line: what it asked and spent, and why it stopped early."""
-    model = result.model_summary()
     pending = model["pages_pending"]
     line = f"model {model['spec']}: {len(model['asked'])} pages asked, {model['calls']} calls"
     if model["cost"] is not None:

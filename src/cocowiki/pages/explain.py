@@ -21,13 +21,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..config import ConfigError
 from ..console import EXIT_OK, report_error
-from ..index import IndexingError, IndexResult, index_repository
+from ..errors import CocowikiError
+from ..index import IndexResult, index_repository
 from ..index.store import catalog_path, load_file_keys
 from ..paths import output_dir
 from ..plan import plan_modules
 from ..plan.model import Module, ModuleTree
+from ..results import DirtyExplanation, to_json
 from .builder import _BUILD_CODE, BuildConfig
 from .command import load_build_config
 from .entrypoints import find_entry_points
@@ -49,7 +50,7 @@ from .graph import (
 LISTED_PAGES = 12
 
 
-class ExplainError(Exception):
+class ExplainError(CocowikiError):
     """The question cannot be answered (no wiki, unknown page); the message says why."""
 
 
@@ -106,20 +107,32 @@ def run_explain_dirty_command(
 
     ``config`` defaults to the output's ``config.toml``, as for ``cw build``.
     """
+    from ..api import explain_with  # the library's explain_dirty; it imports this module
+    from ..verify.command import repository_of
+
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    repo_path = repo if repo is not None else Path.cwd()
     try:
-        output_path = output_dir(repo_path, output)
+        output_path = output_dir(repo, output)
+        repo_path = repository_of(output_path, repo)
         settings = config or load_build_config(output_path)
-        explanation = explain_dirty(repo_path, output_path, page, settings)
-    except (ExplainError, ConfigError, IndexingError) as exc:
+        explanation = explain_with(repo_path, output_path, page, settings)
+    except CocowikiError as exc:
         return report_error("explain-dirty", str(exc), as_json, out, err)
     if as_json:
-        out.write(json.dumps(explanation.as_json(), sort_keys=True) + "\n")
+        out.write(json.dumps(to_json(explanation), sort_keys=True) + "\n")
     else:
-        out.write(explanation.text())
+        out.write(format_explanation(explanation))
     return EXIT_OK
+
+
+def format_explanation(explanation: DirtyExplanation) -> str:
+    """``PAGE: clean``, or the page's status and one chain of changes a line."""
+    if explanation.status == "clean":
+        return f"{explanation.page}: clean\n"
+    lines = [f"{explanation.page}: {_STATUS_TEXT[explanation.status]}"]
+    lines += ["  " + " -> ".join(reason.chain) for reason in explanation.reasons]
+    return "\n".join(lines) + "\n"
 
 
 def explain_dirty(

@@ -4,6 +4,7 @@ Layout (version 1)::
 
     {"version": 1,
      "tool": {"name": "cocowiki", "version": "0.1.0"},
+     "built_from": "/abs/repo",
      "repository": {"path": "/abs/repo", "revision": "<git HEAD sha>" | null,
                     "dirty": true | false | null},
      "root": "overview",
@@ -14,10 +15,12 @@ Layout (version 1)::
      "excluded": {"counts": {reason: n}, "files": [{"path", "reason", "detail"}]},
      "timings": {stage: seconds}}
 
-Pages are listed root first, then depth-first in the tree's order. Everything but
-``timings`` is a function of the repository and the build's settings; the file is
-rewritten only when that part changes, so ``timings`` are those of the last build that
-changed the wiki (the current build's timings are in ``cw build --json``).
+``built_from`` is the repository the wiki was built from: ``verify`` and ``ask`` read
+that repository unless told otherwise. Pages are listed root first, then depth-first in
+the tree's order. Everything but ``timings`` is a function of the repository and the
+build's settings; the file is rewritten only when that part changes, so ``timings`` are
+those of the last build that changed the wiki (the current build's timings are in
+``cw build --json``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def build_manifest(
     return {
         "version": MANIFEST_VERSION,
         "tool": {"name": TOOL_NAME, "version": __version__},
+        "built_from": repo.as_posix(),
         "repository": {"path": repo.as_posix(), "revision": revision, "dirty": dirty},
         "root": root,
         "pages": pages,

@@ -16,6 +16,7 @@ from tiffany.models import ConfigError as ModelConfigError
 from tiffany.models import client
 
 from ..config import WriterConfig
+from ..errors import CocowikiError
 from .modelreview import Reviewer
 from .modelstore import RESPONSES_DIR, ModelRecords
 from .modelwriter import ModelWriter
@@ -23,7 +24,7 @@ from .writer import DeterministicWriter, PageWriter
 from .writerrun import RunLimits
 
 
-class WriterError(Exception):
+class WriterError(CocowikiError):
     """The model writer cannot start; the message names the problem and the fix."""
 
 

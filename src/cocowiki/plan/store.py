@@ -12,12 +12,13 @@ from pathlib import Path
 
 from tiffany.atomic import write_if_changed
 
+from ..errors import CocowikiError
 from .model import MODULE_TREE_VERSION, ModuleTree
 
 MODULE_TREE_NAME = "module_tree.json"
 
 
-class PlanError(Exception):
+class PlanError(CocowikiError):
     """The module tree cannot be used; the message names the file and the fix."""
 
 

@@ -16,15 +16,16 @@ from typing import Any, TextIO
 
 from ..config import ConfigError, load_config
 from ..console import EXIT_OK, report_error, terminal_progress
+from ..errors import CocowikiError
 from ..index import IndexConfig
 from ..pages.artifacts import ResearchArtifact, ResearchQuestionArtifact, load_artifact
 from ..pages.store import ARTIFACTS_DIR
 from ..pages.verification import DiagramChecker
 from ..paths import output_dir
-from .failures import Failure, Kind, Tally
+from ..results import VerifyReport, to_json
+from .failures import Failure, Tally
 from .replay import Replayer
 from .treeindex import current_index
-from .verifier import VerifyReport, verify_wiki
 from .wiki import VerifyError, check_repository
 
 EXIT_FAILED = 1
@@ -47,13 +48,15 @@ def run_verify_command(
     the mermaid process verify starts (to share one across runs); ``diagram_cache=False``
     parses every diagram again instead of reusing the answers the build kept.
     """
+    from ..api import verify_with  # the library's verify; it imports this package
+
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    repo_path = repo if repo is not None else Path.cwd()
-    output_path = output_dir(repo_path, output)
+    output_path = output_dir(repo, output)
     try:
+        repo_path = repository_of(output_path, repo)
         config = index_config or load_config(output_path).index
         with terminal_progress(as_json, err) as update:
-            report = verify_wiki(
+            report = verify_with(
                 repo_path,
                 output_path,
                 index_config=config,
@@ -61,15 +64,30 @@ def run_verify_command(
                 diagram_checker=diagram_checker,
                 diagram_cache=diagram_cache,
             )
-    except (VerifyError, ConfigError) as exc:
+    except CocowikiError as exc:
         return report_error("verify", str(exc), as_json, out, err)
     if as_json:
-        out.write(json.dumps(report.summary()) + "\n")
+        out.write(json.dumps(to_json(report)) + "\n")
     else:
         out.write(format_report(report))
-        if report.built_from and Path(report.built_from) != report.repo:
-            err.write(f"cw verify: note: the wiki was built from {report.built_from}\n")
+    note_other_repository("verify", report.built_from, Path(report.repo), err)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def repository_of(output: Path, repo: Path | None) -> Path:
+    """The repository a command reads: ``--repo``, else the one the wiki in ``output`` was
+    built from, else (no wiki yet) the current directory."""
+    from ..api import built_from_of, source_of
+
+    if repo is not None or built_from_of(output) is None:
+        return repo if repo is not None else Path.cwd()
+    return source_of(output)
+
+
+def note_other_repository(command: str, built_from: str, repo: Path, err: TextIO) -> None:
+    """Say once, on stderr, that ``repo`` is not the repository the wiki was built from."""
+    if built_from and Path(built_from).resolve() != repo.resolve():
+        err.write(f"cw {command}: note: the wiki was built from {built_from}, not {repo}\n")
 
 
 def format_report(report: VerifyReport) -> str:
@@ -79,8 +97,9 @@ def format_report(report: VerifyReport) -> str:
     lines = [f"diagrams not checked: {reason}"] if reason else []
     lines += [str(failure) for failure in report.failures]
     counts = ", ".join(
-        f"{tally.checked} {noun}" + (f" ({len(tally.failures)} failed)" if tally.failures else "")
-        for noun, tally in ((_NOUNS[kind], tally) for kind, tally in report.checks.items())
+        f"{check.checked} {_NOUNS.get(kind, kind)}"
+        + (f" ({check.failed} failed)" if check.failed else "")
+        for kind, check in report.checks.items()
     )
     lines.append(f"checked {counts}")
     seconds = report.timings.get("total", 0.0)
@@ -90,12 +109,12 @@ def format_report(report: VerifyReport) -> str:
         failed = len(report.failures)
         lines.append(
             f"FAILED: {failed} {'failure' if failed == 1 else 'failures'} on "
-            f"{len(report.failed_pages)} of {report.pages} pages ({seconds:.2f}s)"
+            f"{len(report.pages_failed)} of {report.pages} pages ({seconds:.2f}s)"
         )
     return "\n".join(lines) + "\n"
 
 
-_NOUNS: dict[Kind, str] = {
+_NOUNS: dict[str, str] = {
     "page": "pages",
     "citation": "citations",
     "link": "links",

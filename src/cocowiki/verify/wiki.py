@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from ..errors import CocowikiError
 from ..index import IndexingError
 from ..index import check_repository as check_index_repository
 from ..pages.artifacts import (
@@ -34,7 +35,7 @@ from ..pages.store import UnsafeName, artifact_path, page_path
 A = TypeVar("A", bound=Artifact)
 
 
-class VerifyError(Exception):
+class VerifyError(CocowikiError):
     """Verification cannot start at all (no wiki, no repository); the message says why."""
 
 

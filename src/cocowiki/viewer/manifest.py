@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import CocowikiError
+
 MANIFEST_NAME = "manifest.json"
 
 
-class ViewerError(Exception):
+class ViewerError(CocowikiError):
     """The output directory holds no usable wiki; the message says what to do."""
 
 

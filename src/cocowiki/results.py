@@ -1,0 +1,252 @@
+"""What the library returns: frozen dataclasses whose fields are the ``--json`` keys of ``cw``.
+
+``cw build --json`` prints :func:`to_json` of a :class:`BuildResult`, ``cw verify --json``
+of a :class:`VerifyReport`, ``cw ask --json`` of an :class:`Answer` and ``cw explain-dirty
+--json`` of a :class:`DirtyExplanation`: one serialiser for the library and the command
+line, so a field and its JSON key cannot drift apart. :func:`from_json` is its inverse
+(``from_json(T, to_json(x)) == x``), driven by the field annotations alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+T = TypeVar("T")
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as plain JSON data: dataclasses become objects (one key per field, in
+    field order), tuples become lists; everything else is kept as it is."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    return value
+
+
+def from_json(kind: type[T], data: Any) -> T:
+    """A ``kind`` (a dataclass of this module) from the JSON data :func:`to_json` gives.
+
+    A key missing from ``data`` or one ``kind`` has no field for raises ``TypeError``:
+    the JSON and the dataclass must match key for key.
+    """
+    return typing.cast(T, _convert(kind, data))
+
+
+def _convert(kind: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    origin = get_origin(kind)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in get_args(kind) if arg is not type(None)]
+        return _convert(options[0], data) if len(options) == 1 else data
+    if origin is tuple:
+        (item, *_rest) = get_args(kind)
+        return tuple(_convert(item, value) for value in data)
+    if origin is dict:
+        _key, item = get_args(kind)
+        return {key: _convert(item, value) for key, value in data.items()}
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = get_type_hints(kind)
+        names = {f.name for f in dataclasses.fields(kind)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise TypeError(f"{kind.__name__} has no field for the key(s) {', '.join(unknown)}")
+        return kind(**{key: _convert(hints[key], value) for key, value in data.items()})
+    return data
+
+
+# --- cw build -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recomputed:
+    """What a build computed again rather than took from the previous build."""
+
+    files_parsed: int
+    entry_points: bool
+    pages: tuple[str, ...]
+    viewer: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What :func:`cocowiki.build` did (``cw build --json``).
+
+    ``unverified_pages`` maps each page left unverified to its problems; ``model`` holds
+    the model writer's run (pages asked, calls, cost, why it stopped), None without one;
+    ``research`` the research scout's.
+    """
+
+    output: str
+    files: int
+    lines: int
+    catalog_written: bool
+    module_tree_written: bool
+    pages: int
+    pages_recomputed: int
+    pages_rewritten: int
+    pages_written: int
+    pages_unchanged: int
+    pages_removed: int
+    artifacts_written: int
+    artifacts_unchanged: int
+    recomputed: Recomputed
+    verified: int
+    unverified: int
+    unverified_pages: dict[str, tuple[str, ...]]
+    diagrams_not_checked: str | None
+    components: int
+    citations: int
+    diagrams: int
+    manifest_written: bool
+    viewer_written: bool | None
+    viewer_problem: str | None
+    timings: dict[str, float]
+    #: Open known gaps of the completeness gate, over all pages.
+    known_gaps: int
+    gaps_closed: int
+    #: Each page's known gaps (open and closed), by page id.
+    gaps: dict[str, tuple[dict[str, Any], ...]]
+    built_from: str
+    model: dict[str, Any] | None = None
+    #: The research scout's run (questions, reused answers, calls); None without one.
+    research: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Every page is verified."""
+        return self.unverified == 0
+
+
+# --- cw verify ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """How many things one check of verify looked at, and how many failed."""
+
+    checked: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One thing on one page that does not hold, printed as ``page: kind: detail (where)``.
+
+    ``kind`` is ``page``, ``citation``, ``link``, ``diagram`` or ``footprint``; ``where``
+    is what was checked (``path:start-end`` or ``pages/<id>.md:line``).
+    """
+
+    page: str
+    kind: str
+    detail: str
+    where: str | None
+
+    def __str__(self) -> str:
+        suffix = f" ({self.where})" if self.where else ""
+        return f"{self.page}: {self.kind}: {self.detail}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What :func:`cocowiki.verify` found (``cw verify --json``): per check, what it
+    looked at and what failed; ``ok`` when every check holds."""
+
+    ok: bool
+    output: str
+    repo: str
+    built_from: str
+    pages: int
+    pages_failed: tuple[str, ...]
+    checks: dict[str, Check]
+    failures: tuple[Failure, ...]
+    diagrams_not_checked: str | None
+    timings: dict[str, float]
+
+
+# --- cw ask ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One component that helps answer a question, cited as ``path:start-end``.
+
+    ``stale`` means the file changed since it was indexed (``snippet`` is then empty);
+    ``page`` is the wiki page documenting it, when there is one.
+    """
+
+    id: str
+    kind: str
+    name: str
+    qualified_name: str
+    signature: str
+    doc: str
+    path: str
+    start_line: int
+    end_line: int
+    score: float
+    reasons: tuple[str, ...]
+    snippet: str
+    stale: bool
+    page: str | None
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageMatch:
+    """A section of a wiki page that matches the question, cited as ``pages/<id>.md:line``."""
+
+    page: str
+    heading: str
+    line: int
+    snippet: str
+    score: float
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What :func:`cocowiki.ask` found (``cw ask --json``): the evidence always, and with
+    a model a short ``answer`` that says only what the evidence shows."""
+
+    question: str
+    evidence: tuple[Evidence, ...]
+    pages: tuple[PageMatch, ...]
+    answer: str | None
+    model: str | None
+    dropped_sentences: tuple[str, ...]
+    timings: dict[str, float]
+
+
+# --- cw explain-dirty -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DirtyReason:
+    """One changed input of a page: the chain from the changed files to the page."""
+
+    input: str
+    node: str
+    files: tuple[str, ...]
+    chain: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DirtyExplanation:
+    """Why a page would be built again (``cw explain-dirty --json``).
+
+    ``status`` is ``clean``, ``dirty``, or ``depends`` (only on the summaries of sub-pages
+    that will be rebuilt).
+    """
+
+    page: str
+    status: str
+    changed_files: tuple[str, ...]
+    reasons: tuple[DirtyReason, ...]
