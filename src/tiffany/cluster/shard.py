@@ -27,6 +27,7 @@ only its owner can read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
 
-from ..api import run
+from ..api import run, to_thread
 from ..atomic import write_atomic
 from ..cancel import move_on_after
 from ..daemon.http import HttpError, Request, Response, StreamingResponse, error_response
@@ -45,6 +46,7 @@ from ..daemon.state import CANCELLED, INTERRUPTED
 from ..portal import Portal, open_portal
 from ..priority import Priority
 from ..runstate import current_kernel
+from ..sync import Lock
 
 log = logging.getLogger("tiffany.cluster")
 
@@ -105,6 +107,9 @@ class ShardHost:
         self.daemon = cast(_ShardDaemon, _ShardDaemon.open(options))
         self._placements_path = state / "placements.json"
         self.placements: dict[int, dict[str, Any]] = self._load_placements()
+        self._placement_changes = 0
+        self._placement_saved = 0
+        self._placement_lock = Lock()
         self._portal: Portal | None = None
         self._ready = threading.Event()
         self._stopped = threading.Event()
@@ -159,12 +164,26 @@ class ShardHost:
         except (OSError, ValueError):
             return {}
 
-    def _save_placements(self) -> None:
+    def _placements_data(self) -> str:
         tasks = self.daemon.state.tasks
         for local in [k for k in self.placements if k not in tasks]:
             del self.placements[local]
-        data = json.dumps({str(k): v for k, v in self.placements.items()}, default=str)
-        write_atomic(self._placements_path, data, mode=0o600)
+        return json.dumps({str(k): v for k, v in self.placements.items()}, default=str)
+
+    async def _save_placements(self) -> None:
+        """Write the placements off the kernel's thread; concurrent callers share a write
+        (group commit): each returns once a write that includes its change is on disk."""
+        self._placement_changes += 1
+        wanted = self._placement_changes
+        async with self._placement_lock:
+            if self._placement_saved >= wanted:
+                return
+            covered = self._placement_changes
+            data = self._placements_data()
+            await to_thread(
+                functools.partial(write_atomic, mode=0o600), self._placements_path, data
+            )
+            self._placement_saved = covered
 
     # -- answers, with global ids -------------------------------------------------------
     def _gid(self, local: int) -> int:
@@ -270,7 +289,7 @@ class ShardHost:
                 "priority": data.get("priority"),
                 **extra,
             }
-            self._save_placements()
+            await self._save_placements()
         return self._finish(path, response)
 
     def events(self, since: int = 0, limit: int | None = None, wait: float = 0.0) -> dict[str, Any]:
@@ -397,7 +416,7 @@ class ShardHost:
             )
             out.append({"task": self._gid(local), "rerun": self._gid(new.id)})
         if out:
-            self._save_placements()
+            await self._save_placements()
         return out
 
     def ping(self) -> dict[str, Any]:
