@@ -197,6 +197,36 @@ def daemon(
             show_default=False,
         ),
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Run as the router of a sharded cluster on Ray: 'local' starts a local "
+            "Ray cluster, else a Ray address to join. Needs the 'ray' extra.",
+            show_default=False,
+            metavar="ADDRESS|local",
+        ),
+    ] = None,
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            "--shards",
+            min=1,
+            max=1000,
+            help="With --cluster: how many shards (default: as last scaled, else 2).",
+            show_default=False,
+        ),
+    ] = None,
+    max_pending_calls: Annotated[
+        int,
+        typer.Option(
+            "--max-pending-calls", min=1, help="With --cluster: Ray calls queued per shard."
+        ),
+    ] = 64,
+    shard_cpus: Annotated[
+        float,
+        typer.Option("--shard-cpus", min=0, help="With --cluster: CPUs Ray reserves per shard."),
+    ] = 0.0,
 ) -> None:
     """Run the daemon in the foreground: host agents, serve the API, keep state.
 
@@ -215,6 +245,14 @@ def daemon(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     socket_path = resolve_socket_path(socket)
+    if cluster is not None:
+        raise typer.Exit(
+            _run_cluster(
+                cluster, shards, socket_path, state, config, grace, max_pending_calls, shard_cpus
+            )
+        )
+    if shards is not None:
+        raise typer.BadParameter("--shards needs --cluster", param_hint="--shards")
     grpc_options = None
     if serve_grpc or grpc_socket is not None or grpc_port is not None:
         grpc_options = _grpc_options(socket_path, grpc_socket, grpc_port, grpc_token_file)
@@ -226,6 +264,37 @@ def daemon(
         grpc=grpc_options,
     )
     raise typer.Exit(run_daemon(options))
+
+
+def _run_cluster(
+    address: str,
+    shards: int | None,
+    socket_path: Path,
+    state: Path | None,
+    config: Path | None,
+    grace: float | None,
+    max_pending_calls: int,
+    shard_cpus: float,
+) -> int:
+    """``tiffany daemon --cluster``: the router in front of Ray-hosted shards."""
+    from .cluster.router import ClusterUnavailable, RouterOptions, import_ray, run_router
+
+    try:
+        import_ray()
+    except ClusterUnavailable as error:
+        _error(str(error))
+        return EXIT_USAGE
+    options = RouterOptions(
+        socket_path=socket_path,
+        state_dir=state if state is not None else _default_state_dir() / "cluster",
+        config_path=config.resolve() if config is not None else None,
+        shards=shards,
+        address=address,
+        grace=grace,
+        max_pending_calls=max_pending_calls,
+        shard_cpus=shard_cpus,
+    )
+    return run_router(options)
 
 
 def _grpc_options(
@@ -445,6 +514,14 @@ def spawn(
         str | None,
         typer.Option("--priority", help="CRITICAL, HIGH, NORMAL, LOW or IDLE.", show_default=False),
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="In a cluster: the agent's placement key (its id on the hash ring).",
+            show_default=False,
+        ),
+    ] = None,
     wait: Annotated[
         bool,
         typer.Option("--wait", "-w", help="Wait for the task to end; exit 1 unless it finished."),
@@ -464,7 +541,12 @@ def spawn(
     """Start a task of AGENT with arguments."""
     args = _parse_args(arg or [], json_args)
     with _client(socket, as_json) as client:
-        task = client.spawn(agent, args, priority=priority.upper() if priority else None)
+        if key is not None:
+            task = client.spawn(
+                agent, args, priority=priority.upper() if priority else None, key=key
+            )
+        else:
+            task = client.spawn(agent, args, priority=priority.upper() if priority else None)
         if wait:
             deadline = None if timeout is None else time.monotonic() + timeout
             while task["state"] == "running":
@@ -557,6 +639,8 @@ def stats(
         table.add_row(name, str(value))
     console = Console()
     console.print(table)
+    if "cluster" in metrics:
+        console.print(_pressure_table(metrics["cluster"]))
     recovery = health["recovery"]
     if recovery["interrupted"]:
         console.print(f"interrupted at the last restart: {recovery['interrupted']}")
@@ -564,6 +648,74 @@ def stats(
         console.print(f"corrupt state moved aside to {recovery['state_moved_aside']}")
     if health["config"]["reload_error"]:
         console.print(f"[red]config reload failed:[/] {health['config']['reload_error']}")
+
+
+def _pressure_table(cluster: dict[str, Any]) -> Table:
+    """A cluster's shards and their pressure at both levels."""
+    table = Table(title=f"shards ({len(cluster['shards'])}; backpressure at two levels)")
+    for column in ("shard", "status", "boot", "running", "admission", "ray pending", "refused"):
+        table.add_column(column, justify="left" if column in ("shard", "status") else "right")
+    for name, shard in cluster["shards"].items():
+        table.add_row(
+            name,
+            shard["status"],
+            str(shard.get("boot", "-")),
+            f"{shard.get('running', '-')}/{shard.get('max_running', '-')}",
+            f"{shard.get('admission_pressure', 0):.0%}",
+            f"{shard['ray_pending']}/{shard['max_pending_calls']}",
+            f"{shard['refused_by_shard']} shard, {shard['rejected_by_ray']} ray",
+        )
+    return table
+
+
+cluster_app = typer.Typer(help="Manage a sharded cluster (the daemon run with --cluster).")
+app.add_typer(cluster_app, name="cluster")
+
+
+@cluster_app.command("status")
+def cluster_status(socket: SocketOpt = None, as_json: JsonOpt = False) -> None:
+    """The shards: state, restarts, pressure."""
+    with _client(socket, as_json) as client:
+        info = client.call("GET", "/cluster")
+    if as_json:
+        _print_json(info)
+        return
+    Console().print(_pressure_table(info))
+    if info["missing_shards"]:
+        _error(f"not answering: {', '.join(info['missing_shards'])}")
+
+
+@cluster_app.command("scale")
+def cluster_scale(
+    shards: Annotated[int, typer.Argument(min=1, max=1000, help="The new number of shards.")],
+    grace: Annotated[
+        float, typer.Option("--grace", min=0, help="Seconds a moving agent gets to drain.")
+    ] = 10.0,
+    socket: SocketOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add or remove shards; only the agents whose hash range moved are drained and moved."""
+    with _client(socket, as_json) as client:
+        answer = client.call(
+            "POST",
+            "/cluster/scale",
+            json_body={"shards": shards, "grace": grace},
+            timeout=grace + 300.0,  # draining takes as long as the agents' cleanup, then starts
+        )
+    if as_json:
+        _print_json(answer)
+        return
+    typer.echo(
+        f"{answer['previous']} -> {answer['shards']} shards: moved {len(answer['moved'])} of "
+        f"{answer['agents']} running agents"
+        + (f"; retired {', '.join(answer['retired'])}" if answer["retired"] else "")
+    )
+    for move in answer["moved"]:
+        typer.echo(
+            f"  {move['key']}: task {move['old_task']} on {move['from']} -> "
+            f"task {move['new_task']} on {move['to']}"
+            + (f" ({move['error']})" if move["error"] else "")
+        )
 
 
 @app.command()

@@ -209,13 +209,18 @@ class DaemonClient:
         return result
 
     def spawn(
-        self, agent: str, args: Mapping[str, Any] | None = None, priority: str | None = None
+        self,
+        agent: str,
+        args: Mapping[str, Any] | None = None,
+        priority: str | None = None,
+        key: str | None = None,
     ) -> dict[str, Any]:
+        """Start a task; ``key`` places it on a cluster's hash ring (a daemon ignores it)."""
         result: dict[str, Any] = self.call(
             "POST",
             f"/agents/{quote(agent, safe='')}/spawn",
             json_body=dict(args or {}),
-            query={"priority": priority},
+            query={"priority": priority, "key": key},
         )
         return result
 
