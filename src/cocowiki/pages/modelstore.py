@@ -45,11 +45,21 @@ class Accounting:
     verification: str = "verified"
     problems: list[str] = field(default_factory=list)
 
+    def judge(self, problems: list[str]) -> None:
+        """Record the review's verdict (:func:`verdict`)."""
+        for name, value in verdict(problems).items():
+            setattr(self, name, value)
+
     def add_cost(self, cost: float | None) -> None:
         self.cost = None if cost is None or self.cost is None else self.cost + cost
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def verdict(problems: list[str]) -> dict[str, Any]:
+    """What a review sets in a page's accounting: its problems, and whether it passed."""
+    return {"problems": problems, "verification": "unverified" if problems else "verified"}
 
 
 @dataclass(frozen=True, slots=True)
