@@ -269,7 +269,7 @@ def bench(size: str, cache: Path) -> None:
 def report(done: dict[str, dict[str, Any]], cited: str, holding: list[str]) -> list[str]:
     det, full, rerun, edit = (done[s] for s in STAGES)
     out = [f"scripted answer: one fixed page citing {cited}:1-1, a diagram and a summary"]
-    for name, numbers in (("deterministic", det), ("model", full)):
+    for name, numbers in done.items():
         phases = ", ".join(f"{k} {v:.2f}" for k, v in sorted(numbers["timings"].items()))
         out.append(f"{name} phases (s): {phases}")
     parts = full["parts"]

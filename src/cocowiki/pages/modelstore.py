@@ -74,6 +74,12 @@ class ModelRecord:
     #: The sub-pages the model asked for (:class:`~.modelsubpages.SubPage` as dicts),
     #: deeper ones before their parents.
     subpages: list[dict[str, Any]] = field(default_factory=list)
+    #: What ``key`` was made of, for ``cw explain-dirty``: the source pack's digest, the
+    #: writer's identity (model, contract, settings) and the contract's version (empty
+    #: and 0 in records written before they were kept).
+    pack: str = ""
+    identity: str = ""
+    contract: int = 0
 
 
 class ModelRecords:
@@ -111,7 +117,11 @@ class ModelRecords:
         accounting: Accounting,
         footprints: list[Footprint],
         subpages: list[dict[str, Any]] | None = None,
+        made_of: tuple[str, str, int] = ("", "", 0),
     ) -> ModelRecord:
+        """Record a page written now; ``made_of`` is what its key is a digest of (the
+        pack's digest, the writer's identity, the contract's version)."""
+        pack, identity, contract = made_of
         record = ModelRecord(
             key=key,
             markdown=markdown,
@@ -119,6 +129,9 @@ class ModelRecords:
             accounting=accounting.to_dict(),
             footprints=[f.model_dump(mode="json") for f in footprints],
             subpages=subpages or [],
+            pack=pack,
+            identity=identity,
+            contract=contract,
         )
         return self._write(module_id, record)
 

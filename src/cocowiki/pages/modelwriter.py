@@ -163,6 +163,7 @@ class ModelWriter(PageWriter):
             answer.accounting,
             answer.footprints,
             [sub.to_dict() for sub in answer.subpages],
+            (draft.pack.digest, self.identity, CONTRACT_VERSION),
         )
 
     async def _converse(
