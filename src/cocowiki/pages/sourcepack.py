@@ -28,6 +28,8 @@ from .facts import RepositoryFacts
 
 #: Leaves room in a 128k-token context for the contract, tool results and the answer.
 DEFAULT_PACK_TOKENS = 96_000
+#: Entries of each list of facts shown (a test suite's public API can be 25,000 names).
+MAX_FACT_LINES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,19 +209,26 @@ def _component_list(components: list[ComponentFacts]) -> str:
 
 
 def facts_text(dossier: ComponentDossier) -> str:
+    """The module's facts from the index, each list cut at :data:`MAX_FACT_LINES`."""
     lines = ["# Facts from the index", "", "## Public API"]
-    lines += [f"- {name}" for name in dossier.public_api] or ["(none)"]
+    lines += _capped([f"- {name}" for name in dossier.public_api])
     lines += ["", "## References out (this module uses)"]
-    lines += [f"- {d.target}: {d.count}" for d in dossier.outgoing] or ["(none)"]
+    lines += _capped([f"- {d.target}: {d.count}" for d in dossier.outgoing])
     lines += ["", "## References in (used by)"]
-    lines += [f"- {d.target}: {d.count}" for d in dossier.incoming] or ["(none)"]
+    lines += _capped([f"- {d.target}: {d.count}" for d in dossier.incoming])
     lines += ["", "## Entry points"]
-    lines += [f"- {e.name} ({e.kind}) at {e.citation.label}" for e in dossier.entry_points] or [
-        "(none)"
-    ]
+    lines += _capped([f"- {e.name} ({e.kind}) at {e.citation.label}" for e in dossier.entry_points])
     lines += ["", "## Tests that exercise it"]
-    lines += [f"- {t.path}: {t.count} references" for t in dossier.tests] or ["(none)"]
+    lines += _capped([f"- {t.path}: {t.count} references" for t in dossier.tests])
     return "\n".join(lines) + "\n\n"
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if not lines:
+        return ["(none)"]
+    if len(lines) <= MAX_FACT_LINES:
+        return lines
+    return [*lines[:MAX_FACT_LINES], f"- and {len(lines) - MAX_FACT_LINES} more"]
 
 
 def children_text(tree: ModuleTree, module: Module, summaries: Mapping[str, str]) -> str:
