@@ -18,15 +18,13 @@ from typing import Any
 
 import pytest
 from build_helpers import checker_fixture, needs_mermaid  # noqa: F401
-from test_incremental import make_shop
-from test_writer_pack import build_with_model, model_config, serve
+from test_writer_pack import model_config, written_shop
 from test_writer_subpages import ORDERS, TOTALS, script
 
 from cocowiki.config import WriterConfig
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import BuildConfig, run_build_command
 from cocowiki.pages.explain import run_explain_dirty_command
-from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid
 
@@ -56,14 +54,7 @@ def estimate(repo: Path, output: Path) -> tuple[dict[str, Any], str]:
 def split_wiki_fixture(
     tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Path, Path]:
-    repo = make_shop(tmp_path)
-    output = tmp_path / "out"
-    before, text = estimate(repo, output)
-    assert before["subpage_calls_last_time"] == 0
-    assert "not foreseen: sub-page calls (a model decides to split" in text
-    with ScriptedServer(script()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker, model_config(jobs=1))
+    repo, output = written_shop(tmp_path, checker, monkeypatch, script())
     return repo, output
 
 
@@ -71,6 +62,9 @@ def test_estimate_says_what_the_last_split_cost_and_what_it_cannot_foresee(
     split_wiki: tuple[Path, Path],
 ) -> None:
     repo, output = split_wiki
+    fresh, text = estimate(repo, output.with_name("fresh"))
+    assert fresh["subpage_calls_last_time"] == 0 and fresh["calls"] == fresh["pages"]
+    assert "not foreseen: sub-page calls (a model decides to split" in text
     clean, _ = estimate(repo, output)
     assert clean["pages_to_write"] == [] and clean["subpage_calls_last_time"] == 0
     orders = repo / "shop" / "orders.py"

@@ -91,6 +91,21 @@ def build_with_model(
     return build_wiki(repo, output, config or model_config(), diagram_checker=checker.check)
 
 
+def written_shop(
+    tmp_path: Path,
+    checker: MermaidChecker,
+    monkeypatch: pytest.MonkeyPatch,
+    script: list[dict[str, Any]],
+) -> tuple[Path, Path]:
+    """The shop written by the scripted model, a page at a time: (repo, output)."""
+    repo = make_shop(tmp_path)
+    output = tmp_path / "out"
+    with ScriptedServer(script) as server:
+        serve(server, monkeypatch)
+        build_with_model(repo, output, checker, model_config(jobs=1))
+    return repo, output
+
+
 def page_of(request_body: dict[str, Any]) -> str:
     """Which page a request is about (the module its pack marks)."""
     pack = request_body["messages"][1]["content"]

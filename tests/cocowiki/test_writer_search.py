@@ -19,8 +19,14 @@ from typing import Any
 
 import pytest
 from build_helpers import checker_fixture, needs_mermaid  # noqa: F401
-from test_incremental import make_shop
-from test_writer_pack import answers, build_with_model, guide, marker, model_config, serve
+from test_writer_pack import (
+    answers,
+    build_with_model,
+    guide,
+    marker,
+    serve,
+    written_shop,
+)
 from test_writer_subpages import ORDERS, TOTALS, script
 
 from cocowiki.ask import ask
@@ -63,14 +69,18 @@ def viewer_search(output: Path, query: str) -> list[str]:
     return found
 
 
-def test_ask_and_the_viewer_search_find_model_pages_and_sub_pages(
+@pytest.fixture(name="worded_wiki")
+def worded_wiki_fixture(
     tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """The shop written by the model with :func:`worded_script`: (repo, output)."""
+    return written_shop(tmp_path, checker, monkeypatch, worded_script())
+
+
+def test_ask_and_the_viewer_search_find_model_pages_and_sub_pages(
+    worded_wiki: tuple[Path, Path],
 ) -> None:
-    repo = make_shop(tmp_path)
-    output = tmp_path / "out"
-    with ScriptedServer(worded_script()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker, model_config(jobs=1))
+    repo, output = worded_wiki
     manifest = {e["id"]: e for e in json.loads((output / "manifest.json").read_text())["pages"]}
     assert manifest[TOTALS]["writer"]["model"] and manifest["util"]["writer"]["calls"] == 1
 
@@ -100,13 +110,9 @@ def test_ask_and_the_viewer_search_find_model_pages_and_sub_pages(
 
 
 def test_ask_finds_a_model_page_rewritten_after_an_edit(
-    tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
+    worded_wiki: tuple[Path, Path], checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = make_shop(tmp_path)
-    output = tmp_path / "out"
-    with ScriptedServer(worded_script()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker)
+    repo, output = worded_wiki
     assert [s.page for s in ask(repo, output, "quixotic").sections] == ["util"]
 
     text = repo / "util" / "text.py"
