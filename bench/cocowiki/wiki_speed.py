@@ -446,6 +446,12 @@ def measure(stage: str, repo: Path, output: Path, workers: int) -> dict[str, Any
     """Run one stage in a child process, sampling its process tree until it exits."""
     command = [sys.executable, __file__, "--stage", CHILD_STAGE.get(stage, stage)]
     command += ["--repo", str(repo), "--output", str(output), "--workers", str(workers)]
+    return measure_command(command, f"{stage} failed on {repo}")
+
+
+def measure_command(command: list[str], failure: str) -> dict[str, Any]:
+    """Run ``command`` (a child that prints its numbers, as :func:`run_stage` makes them,
+    as its last line of JSON), sampling its process tree until it exits."""
     tree = TreeSample()
     with tempfile.TemporaryFile("w+") as stdout:
         started = time.perf_counter()
@@ -457,7 +463,7 @@ def measure(stage: str, repo: Path, output: Path, workers: int) -> dict[str, Any
         stdout.seek(0)
         lines = stdout.read().strip().splitlines()
     if child.returncode != 0 or not lines:
-        raise SystemExit(f"{stage} failed on {repo} (exit {child.returncode})")
+        raise SystemExit(f"{failure} (exit {child.returncode})")
     numbers: dict[str, Any] = json.loads(lines[-1])
     numbers["wall"] = wall
     # CPU of the stage itself: the tree's, less the interpreter's start-up and imports

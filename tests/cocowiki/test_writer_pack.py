@@ -21,9 +21,15 @@ from build_helpers import SMALL_PAGES, checker_fixture, needs_mermaid  # noqa: F
 from test_incremental import make_shop
 
 from cocowiki.config import WriterConfig
+from cocowiki.index import index_repository
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import BuildConfig, BuildResult, build_wiki
+from cocowiki.pages.dossier import build_dossier
+from cocowiki.pages.entrypoints import find_entry_points
+from cocowiki.pages.facts import RepositoryFacts
+from cocowiki.pages.sourcepack import build_source_pack
 from cocowiki.pages.writerrun import RunLimits
+from cocowiki.plan import plan_modules
 from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid
@@ -83,6 +89,21 @@ def build_with_model(
     config: BuildConfig | None = None,
 ) -> BuildResult:
     return build_wiki(repo, output, config or model_config(), diagram_checker=checker.check)
+
+
+def written_shop(
+    tmp_path: Path,
+    checker: MermaidChecker,
+    monkeypatch: pytest.MonkeyPatch,
+    script: list[dict[str, Any]],
+) -> tuple[Path, Path]:
+    """The shop written by the scripted model, a page at a time: (repo, output)."""
+    repo = make_shop(tmp_path)
+    output = tmp_path / "out"
+    with ScriptedServer(script) as server:
+        serve(server, monkeypatch)
+        build_with_model(repo, output, checker, model_config(jobs=1))
+    return repo, output
 
 
 def page_of(request_body: dict[str, Any]) -> str:
@@ -164,7 +185,7 @@ def test_a_pack_over_budget_keeps_the_most_central_file_whole_and_outlines_the_r
     tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_shop(tmp_path)
-    config = dataclasses.replace(model_config(), writer=WriterConfig(model=MODEL, pack_tokens=330))
+    config = dataclasses.replace(model_config(), writer=WriterConfig(model=MODEL, pack_tokens=380))
     with ScriptedServer(answers()) as server:
         serve(server, monkeypatch)
         build_with_model(repo, tmp_path / "out", checker, config)
@@ -178,6 +199,35 @@ def test_a_pack_over_budget_keeps_the_most_central_file_whole_and_outlines_the_r
     assert "## File outline (not shown in full: read it with read_file" in pricing
     assert "- `def price(amount: int) -> int` (lines 6-8): Twice the amount" in pricing
     assert "## File content" not in pricing
+    # the least central file, whose outline no longer fits, is only listed by path
+    assert "# File: shop/__init__.py" not in pack
+    assert pricing.endswith(
+        "# Files not shown (read them with read_file or read_code_components)\n\n"
+        "- shop/__init__.py\n\n"
+    )
+
+
+def test_a_pack_keeps_to_its_budget_when_even_the_outlines_do_not_fit(tmp_path: Path) -> None:
+    repo = make_shop(tmp_path)
+    output = tmp_path / "out"
+    index = index_repository(repo, output, SMALL_PAGES.index)
+    tree = plan_modules(index, SMALL_PAGES.plan)
+    facts = RepositoryFacts.build(repo, output, index, tree)
+    dossier = build_dossier(facts, tree["shop"], find_entry_points(facts))
+    whole = build_source_pack(facts, tree["shop"], dossier, {}, 10_000)
+    assert whole.full_files == ("shop/orders.py", "shop/pricing.py", "shop/__init__.py")
+    assert whole.outlined_files == whole.listed_files == ()
+    # past the outlines, files are listed by path (room is kept for the list)
+    listed = build_source_pack(facts, tree["shop"], dossier, {}, 300)
+    assert listed.full_files == ("shop/orders.py",) and listed.outlined_files == ()
+    assert listed.listed_files == ("shop/pricing.py", "shop/__init__.py")
+    assert "\n- shop/pricing.py\n- shop/__init__.py\n" in listed.text
+    for pack, budget in ((listed, 300), (whole, 10_000)):
+        assert pack.tokens <= budget
+    # a budget the tree and the facts alone fill: every file counted, none shown
+    tight = build_source_pack(facts, tree["shop"], dossier, {}, 120)
+    assert tight.full_files == tight.outlined_files == () and len(tight.listed_files) == 3
+    assert "- and 3 more files of this module\n" in tight.text
 
 
 def test_keys_come_from_the_environment_and_are_written_nowhere(

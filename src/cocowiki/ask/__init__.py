@@ -19,7 +19,7 @@ from ..errors import CocowikiError
 from ..index import IndexConfig, index_repository
 from ..index.store import catalog_path, open_catalog
 from ..plan.model import ModuleTree
-from .evidence import Answer, Evidence, gather
+from .evidence import Answer, Evidence, PageFinder, gather
 from .grounded import answer as grounded_answer
 from .pages import PageSection, search_pages
 from .retrieve import Query, retrieve
@@ -36,6 +36,9 @@ __all__ = [
 
 DEFAULT_LIMIT = 8
 PAGE_SECTIONS = 3
+#: Where the model writer keeps each page's record (``cocowiki.pages.modelstore``; named
+#: here so that ``cw ask`` does not import the build).
+MODEL_RECORDS = "model/pages"
 
 
 class AskError(CocowikiError):
@@ -83,15 +86,47 @@ def ask(
     return result
 
 
-def _pages(output: Path) -> dict[str, str]:
-    """The page id documenting each file, for files whose page has been written."""
+def _pages(output: Path) -> PageFinder:
+    """The page documenting each file, for files whose page has been written; and the
+    sub-page documenting each component a model split off its page."""
     try:
         tree = ModuleTree.from_json(json.loads((output / "module_tree.json").read_text()))
     except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        return PageFinder({})
     pages = output / "pages"
-    return {
+    by_file = {
         path: module_id
         for path, module_id in tree.module_of_file().items()
         if (pages / f"{module_id}.md").is_file()
     }
+    return PageFinder(by_file, _sub_pages(output, tree))
+
+
+def _sub_pages(output: Path, tree: ModuleTree) -> dict[str, str]:
+    """Component id -> the sub-page holding it, for the planned pages the manifest says a
+    model split; read from those pages' model records (``model/pages/<id>.json``)."""
+    try:
+        entries = json.loads((output / "manifest.json").read_text())["pages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    parents = {entry["id"]: entry.get("parent") for entry in entries}
+    split: set[str] = set()
+    for page_id in parents:
+        if page_id in tree.modules:
+            continue
+        planned = parents[page_id]
+        while planned is not None and planned not in tree.modules:
+            planned = parents.get(planned)
+        if planned is not None:
+            split.add(planned)
+    owner: dict[str, str] = {}
+    for page_id in sorted(split):
+        try:
+            record = json.loads((output / MODEL_RECORDS / f"{page_id}.json").read_text())
+            subpages = record["subpages"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for sub in subpages:  # deeper ones first: a component is on one sub-page only
+            if (output / "pages" / f"{sub['id']}.md").is_file():
+                owner.update(dict.fromkeys(sub.get("components", []), sub["id"]))
+    return owner

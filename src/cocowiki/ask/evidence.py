@@ -8,6 +8,7 @@ now; when the file's digest no longer matches the index, the evidence says so
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,20 @@ class Answer:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class PageFinder:
+    """Which page documents a component: the sub-page a model split it onto, else the
+    page of its file."""
+
+    by_file: Mapping[str, str]
+    by_component: Mapping[str, str] = field(default_factory=dict)
+
+    def page_of(self, component_id: str, path: str) -> str | None:
+        return self.by_component.get(component_id) or self.by_file.get(path)
+
+
 def gather(
-    hits: list[Hit], repo: Path, digests: dict[str, str], pages: dict[str, str]
+    hits: list[Hit], repo: Path, digests: dict[str, str], pages: PageFinder
 ) -> list[Evidence]:
     """Turn ranked hits into evidence with snippets read from ``repo``."""
     files: dict[str, tuple[list[str], bool] | None] = {}
@@ -104,7 +117,7 @@ def gather(
                 reasons=tuple(hit.reasons),
                 snippet="" if stale else _snippet(lines, component.start_line, component.end_line),
                 stale=stale,
-                page=pages.get(component.path),
+                page=pages.page_of(component.id, component.path),
             )
         )
     return evidence

@@ -4,8 +4,11 @@ The estimate indexes and plans as a build does (both are cached and cheap when n
 changed), makes each page's source pack and compares its key with the page's record:
 a page whose record matches is up to date and costs nothing. The rest cost at least one
 call each, of the pack and the contract in and about :data:`ANSWER_TOKENS` out (a page
-that fails its checks costs a repair round more). A parent is counted as to be written
-when any of its children is, since its pack holds their summaries. No model is called
+that fails its checks costs a repair round more). Sub-page calls are not foreseeable (a
+model splits a module only while it writes): the estimate says how many the pages' last
+versions took, and names what it cannot count (:data:`NOT_FORESEEN`). A parent is
+counted as to be written when any of its children is, since its pack holds their
+summaries. No model is called
 and no key is needed: prices come from ``tiffany.models``' table.
 """
 
@@ -35,6 +38,13 @@ from .sourcepack import build_source_pack
 
 #: A module guide's usual length in tokens (capped by ``[writer] output_tokens``).
 ANSWER_TOKENS = 3_000
+#: What no estimate can count before the model writes.
+NOT_FORESEEN = (
+    "sub-page calls (a model decides to split a module only while it writes; each "
+    "sub-page is a conversation of its own)",
+    "tool turns (reads of code beyond the pack) and repair rounds (each resends the "
+    "conversation so far)",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,11 @@ class PageEstimate:
     up_to_date: bool
     input_tokens: int
     outlined_files: int
+    #: Files of the pack listed by path only (not even outlined: past the budget).
+    listed_files: int = 0
+    #: Calls the page's sub-pages took when it was last written (0 without a record):
+    #: what a split like the last one would cost again.
+    subpage_calls: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +84,9 @@ class Estimate:
             "output_tokens": self.output_per_page * len(todo),
             "cost": None if self.cost is None else round(self.cost, 4),
             "outlined_files": sum(page.outlined_files for page in todo),
+            "listed_files": sum(page.listed_files for page in todo),
+            "subpage_calls_last_time": sum(page.subpage_calls for page in todo),
+            "not_foreseen": list(NOT_FORESEEN),
         }
 
     def format(self) -> str:
@@ -78,12 +96,24 @@ class Estimate:
             if data["cost"] is None
             else (f"${data['cost']:.4f}")
         )
-        return (
+        lines = [
             f"model {data['model']}: {data['pages']} pages, "
-            f"{len(data['pages_up_to_date'])} up to date, {len(data['pages_to_write'])} to write\n"
+            f"{len(data['pages_up_to_date'])} up to date, {len(data['pages_to_write'])} to write",
             f"at least {data['calls']} model calls, {data['input_tokens']} input and about "
-            f"{data['output_tokens']} output tokens, estimated cost {cost}\n"
-        )
+            f"{data['output_tokens']} output tokens, estimated cost {cost}",
+        ]
+        if data["outlined_files"] or data["listed_files"]:
+            lines.append(
+                f"{data['outlined_files']} files outlined and {data['listed_files']} only "
+                "listed in the packs (over pack_tokens): the model may read them with tools"
+            )
+        if data["subpage_calls_last_time"]:
+            lines.append(
+                f"the last time these pages were written, their sub-pages took "
+                f"{data['subpage_calls_last_time']} more calls (not counted above)"
+            )
+        lines.append("not foreseen: " + "; ".join(NOT_FORESEEN))
+        return "\n".join(lines) + "\n"
 
 
 def estimate_build(repo: Path, output: Path | None, config: BuildConfig) -> Estimate:
@@ -129,8 +159,19 @@ def _estimate(repo: Path, output: Path, config: BuildConfig) -> Estimate:
         if not up_to_date and limits.selects(module.id):
             changing.add(module.id)
         tokens = estimate_tokens(system) + pack.tokens
+        record = records.get(module.id)
+        subpage_calls = sum(
+            int(sub["accounting"].get("calls", 0)) for sub in (record.subpages if record else [])
+        )
         pages.append(
-            PageEstimate(module.id, module.id not in changing, tokens, len(pack.outlined_files))
+            PageEstimate(
+                module.id,
+                module.id not in changing,
+                tokens,
+                len(pack.outlined_files),
+                len(pack.listed_files),
+                subpage_calls,
+            )
         )
     answer = min(ANSWER_TOKENS, settings.output_tokens)
     price = price_for(parse_spec(settings.model)[1])

@@ -31,6 +31,7 @@ from ..plan.model import Module, ModuleTree
 from ..results import DirtyExplanation, to_json
 from .builder import _BUILD_CODE, BuildConfig
 from .command import load_build_config
+from .dossier import build_dossier
 from .entrypoints import find_entry_points
 from .facts import RepositoryFacts
 from .graph import (
@@ -45,6 +46,10 @@ from .graph import (
     staleness,
     tool_digest,
 )
+from .modelprompt import CONTRACT_VERSION, contract_system
+from .modelstore import ModelRecords
+from .modelwriter import page_key, writer_identity
+from .sourcepack import build_source_pack
 
 #: Page ids named in the message for an unknown page.
 LISTED_PAGES = 12
@@ -150,6 +155,15 @@ def explain_dirty(
     pages = sorted(name.removeprefix("page:") for name in nodes if name.startswith("page:"))
     if not pages:
         raise ExplainError(f"no wiki has been built in {output}: run `cw build` first")
+    planned = _planned_page_of(output, page, set(pages))
+    if planned is not None and planned != page:
+        # a sub-page is written again exactly when the page that asked for it is
+        explained = explain_dirty(repo, output, planned, config)
+        part = Reason(
+            f"subpage:{planned}", f"page {planned}", [], [f"page {planned}", f"sub-page {page}"]
+        )
+        reasons = [*explained.reasons, part] if explained.reasons else []
+        return Explanation(page, explained.status, explained.changed_files, reasons)
     if page not in pages:
         shown = ", ".join(pages[:LISTED_PAGES])
         more = f" and {len(pages) - LISTED_PAGES} more" if len(pages) > LISTED_PAGES else ""
@@ -162,15 +176,76 @@ def explain_dirty(
     facts = RepositoryFacts.build(repo, output, index, tree)
     inputs = Inputs(facts, tool_digest(repo, output, code_digest(_BUILD_CODE)), "")
     inputs.entry_points = find_entry_points(facts)
+    writer = config.writer.model if config.writer.uses_model else "deterministic"
+    if config.writer.uses_model:
+        inputs.writer = writer_identity(config.writer.model, config.writer, contract_system())
     changed = _changed_files(before, index)
-    explainer = _Explainer(nodes, inputs, output, changed, index)
+    explainer = _Explainer(nodes, inputs, output, changed, index, writer)
     for module in _subtree_order(tree, page):
         reasons = explainer.reasons(module)
         if module.id == page:
+            if config.writer.uses_model:
+                reasons += _model_reasons(facts, module, inputs, output, config)
             return Explanation(page, _status(reasons), changed, reasons)
     # the page is gone from the module tree: the next build removes it
     gone = Reason("module:" + page, "module tree", changed, [*changed[:5], "module tree", page])
     return Explanation(page, "dirty", changed, [gone])
+
+
+def _planned_page_of(output: Path, page: str, planned: set[str]) -> str | None:
+    """The page of the module tree that ``page`` is part of: itself when it is one; for a
+    sub-page a model split off, the planned page that asked for it (from the manifest);
+    None when the manifest does not know it."""
+    if page in planned:
+        return page
+    try:
+        entries = json.loads((output / "manifest.json").read_text(encoding="utf-8"))["pages"]
+        parents = {entry["id"]: entry.get("parent") for entry in entries}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    seen: str | None = page
+    while seen is not None and seen not in planned:
+        seen = parents.get(seen) if seen in parents else None
+    return seen
+
+
+def _model_reasons(
+    facts: RepositoryFacts, module: Module, inputs: Inputs, output: Path, config: BuildConfig
+) -> list[Reason]:
+    """Why the model would be asked for the page again: its record's key against the key
+    the next build makes (the source pack's digest, the page contract's version, the
+    model spec, the writer's settings; a parent's pack holds its children's summaries,
+    so a changed summary changes the pack)."""
+    settings = config.writer
+    dossier = build_dossier(facts, module, inputs.entry_points)
+    records = ModelRecords(output)
+    children = {child: records.summary(child) for child in module.children}
+    pack = build_source_pack(facts, module, dossier, children, settings.pack_tokens)
+    identity = writer_identity(settings.model, settings, contract_system())
+    record = records.get(module.id)
+    page = f"page {module.id}"
+    if record is None:
+        node = f"no model record (the model has not written it with {settings.model})"
+        return [Reason("model:record", node, [], [node, page])]
+    if record.key == page_key(identity, pack):
+        return []
+    reasons: list[Reason] = []
+    if record.accounting.get("model") != settings.model:
+        node = f"model spec {record.accounting.get('model')} -> {settings.model}"
+        reasons.append(Reason("model:spec", node, [], [node, page]))
+    if record.contract and record.contract != CONTRACT_VERSION:
+        node = f"page contract v{record.contract} -> v{CONTRACT_VERSION}"
+        reasons.append(Reason("model:contract", node, [], [node, page]))
+    if not reasons and record.identity and record.identity != identity:
+        node = "writer settings or the page contract's text (pack_tokens, repair_rounds, ...)"
+        reasons.append(Reason("model:settings", node, [], [node, page]))
+    if record.pack != pack.digest:
+        held = "files, facts" + (" and children's summaries" if module.children else "")
+        node = f"source pack (the module's {held})"
+        if record.pack:
+            node += f" {record.pack[:12]} -> {pack.digest[:12]}"
+        reasons.append(Reason("model:pack", node, [], [node, page]))
+    return reasons
 
 
 def _current_index(
@@ -234,6 +309,7 @@ class _Explainer:
     output: Path
     changed: list[str]
     index: IndexResult
+    writer: str
 
     def reasons(self, module: Module) -> list[Reason]:
         """Every reason the module's page is stale; a clean page's summary is known."""
@@ -250,6 +326,9 @@ class _Explainer:
         if kind == "notebook":
             node = f"summary of page {argument} (rebuilt, its summary may change)"
             return Reason(key, node, [], [f"page {argument}", node, f"page {page}"])
+        if kind == "writer":
+            node = f"the page writer (now {self.writer}: its model, contract or settings)"
+            return Reason(key, node, [], [node, f"page {page}"])
         if kind == "tool":
             node = "cocowiki itself (its version, code or output place changed)"
             return Reason(key, node, [], [node, f"page {page}"])

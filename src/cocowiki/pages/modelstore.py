@@ -45,11 +45,21 @@ class Accounting:
     verification: str = "verified"
     problems: list[str] = field(default_factory=list)
 
+    def judge(self, problems: list[str]) -> None:
+        """Record the review's verdict (:func:`verdict`)."""
+        for name, value in verdict(problems).items():
+            setattr(self, name, value)
+
     def add_cost(self, cost: float | None) -> None:
         self.cost = None if cost is None or self.cost is None else self.cost + cost
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def verdict(problems: list[str]) -> dict[str, Any]:
+    """What a review sets in a page's accounting: its problems, and whether it passed."""
+    return {"problems": problems, "verification": "unverified" if problems else "verified"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,12 @@ class ModelRecord:
     #: The sub-pages the model asked for (:class:`~.modelsubpages.SubPage` as dicts),
     #: deeper ones before their parents.
     subpages: list[dict[str, Any]] = field(default_factory=list)
+    #: What ``key`` was made of, for ``cw explain-dirty``: the source pack's digest, the
+    #: writer's identity (model, contract, settings) and the contract's version (empty
+    #: and 0 in records written before they were kept).
+    pack: str = ""
+    identity: str = ""
+    contract: int = 0
 
 
 class ModelRecords:
@@ -101,7 +117,11 @@ class ModelRecords:
         accounting: Accounting,
         footprints: list[Footprint],
         subpages: list[dict[str, Any]] | None = None,
+        made_of: tuple[str, str, int] = ("", "", 0),
     ) -> ModelRecord:
+        """Record a page written now; ``made_of`` is what its key is a digest of (the
+        pack's digest, the writer's identity, the contract's version)."""
+        pack, identity, contract = made_of
         record = ModelRecord(
             key=key,
             markdown=markdown,
@@ -109,6 +129,9 @@ class ModelRecords:
             accounting=accounting.to_dict(),
             footprints=[f.model_dump(mode="json") for f in footprints],
             subpages=subpages or [],
+            pack=pack,
+            identity=identity,
+            contract=contract,
         )
         return self._write(module_id, record)
 

@@ -40,7 +40,7 @@ from .graph import digest_of
 from .modelcites import link_citations, source_lines_link
 from .modelprompt import CONTRACT_VERSION, contract_system, extract_summary
 from .modelreview import PageReview, Reviewer
-from .modelstore import Accounting, ModelRecord, ModelRecords
+from .modelstore import Accounting, ModelRecord, ModelRecords, verdict
 from .modelsubpages import SubModules, SubPage
 from .modeltools import CodeReader
 from .sourcepack import SourcePack, build_source_pack
@@ -77,7 +77,7 @@ def page_key(identity: str, pack: SourcePack) -> str:
     return digest_of((identity, pack.digest))
 
 
-class ModelWriter:
+class ModelWriter(PageWriter):
     """Writes each page with ``llm``; one instance per build."""
 
     def __init__(
@@ -115,20 +115,17 @@ class ModelWriter:
             known = self.summaries[module_id] = self.records.summary(module_id)
         return known
 
-    def prepare(
+    def pack(
         self,
         facts: RepositoryFacts,
         module: Module,
         dossier: ComponentDossier,
-        sections: list[PageSectionArtifact],
-        *,
         notebook: ModuleNotebook | None = None,
-    ) -> PageDraft:
+    ) -> SourcePack:
         children = {child: self.summary(child) for child in module.children}
-        pack = build_source_pack(
+        return build_source_pack(
             facts, module, dossier, children, self.settings.pack_tokens, notebook=notebook
         )
-        return PageDraft(facts, module, sections, pack, dossier)
 
     def key(self, draft: PageDraft) -> str:
         assert draft.pack is not None
@@ -179,6 +176,7 @@ class ModelWriter:
             answer.accounting,
             answer.footprints,
             [sub.to_dict() for sub in answer.subpages],
+            (draft.pack.digest, self.identity, CONTRACT_VERSION),
         )
 
     async def _converse(
@@ -225,8 +223,7 @@ class ModelWriter:
                 break
             accounting.rounds += 1
             messages.append(Message.user(review.feedback))
-        accounting.problems = review.problems
-        accounting.verification = "unverified" if review.problems else "verified"
+        accounting.judge(review.problems)
         return Answer(review, accounting, reader.footprints, subs.made, subs.owned())
 
     async def _write_sub(
@@ -276,19 +273,11 @@ class ModelWriter:
         self, module_id: str, record: ModelRecord, pages: frozenset[str]
     ) -> ModelRecord:
         review = self.review(module_id, record.markdown, pages)
-        accounting = dict(record.accounting)
-        accounting.update(
-            problems=review.problems,
-            verification="unverified" if review.problems else "verified",
-        )
+        accounting = record.accounting | verdict(review.problems)
         subpages = []
         for sub in record.subpages:
             again = self.review(sub["id"], sub["markdown"], pages)
-            sub_accounting = dict(sub["accounting"])
-            sub_accounting.update(
-                problems=again.problems,
-                verification="unverified" if again.problems else "verified",
-            )
+            sub_accounting = sub["accounting"] | verdict(again.problems)
             subpages.append(sub | {"markdown": again.markdown, "accounting": sub_accounting})
         return self.records.rewrite(module_id, record, review.markdown, accounting, subpages)
 

@@ -8,15 +8,17 @@ line spans, and its content with every line numbered (so the model can cite
 out with counts, entry points, tests); for a parent, each sub-page's summary.
 
 Over the token budget, the most central files (most referenced from elsewhere) go in
-full and the rest as their components' signatures and docs; the model reads more with
-its tools (:mod:`.modeltools`). The pack's digest is an input of the model page.
+full and the rest as their components' signatures and docs; when even those outlines do
+not fit (a suite of two thousand test files), the least central files are only listed
+by path. The model reads more with its tools (:mod:`.modeltools`). The pack's digest
+is an input of the model page.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tiffany.models import estimate_tokens
 
@@ -26,6 +28,8 @@ from .facts import RepositoryFacts
 
 #: Leaves room in a 128k-token context for the contract, tool results and the answer.
 DEFAULT_PACK_TOKENS = 96_000
+#: Entries of each list of facts shown (a test suite's public API can be 25,000 names).
+MAX_FACT_LINES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,8 @@ class SourcePack:
     text: str
     full_files: tuple[str, ...]
     outlined_files: tuple[str, ...]
+    #: Files past the budget even as outlines: only their paths are listed.
+    listed_files: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> int:
@@ -67,20 +73,70 @@ def build_source_pack(
     components: dict[str, list[ComponentFacts]] = {}
     for component in dossier.components:
         components.setdefault(component.citation.path, []).append(component)
-    full: list[str] = []
-    outlined: list[str] = []
-    blocks: dict[str, str] = {}
-    for path in _by_centrality(facts, [f.path for f in dossier.files]):
-        whole = file_block(path, components.get(path, []), facts.reader.lines(path))
-        if estimate_tokens(whole) <= left:
-            blocks[path], left = whole, left - estimate_tokens(whole)
-            full.append(path)
+    order = _by_centrality(facts, [f.path for f in dossier.files])
+    blocks = _Blocks(facts, components)
+    chosen = _choose(order, blocks, left)
+    if chosen.listed:  # keep room to name the files not shown
+        room = min(listing_tokens(chosen.listed), budget // 10)
+        chosen = _choose(order, blocks, left - room)
+        chosen.left += room
+    files = "".join(chosen.blocks[f.path] for f in dossier.files if f.path in chosen.blocks)
+    files += listed_block(chosen.listed, chosen.left)
+    return SourcePack(
+        module.id,
+        tree_text + files + tail,
+        tuple(chosen.full),
+        tuple(chosen.outlined),
+        tuple(chosen.listed),
+    )
+
+
+@dataclass(slots=True)
+class _Chosen:
+    """How each file of a pack is shown: in full, outlined, or only listed by path."""
+
+    left: int
+    blocks: dict[str, str] = field(default_factory=dict)
+    full: list[str] = field(default_factory=list)
+    outlined: list[str] = field(default_factory=list)
+    listed: list[str] = field(default_factory=list)
+
+
+class _Blocks:
+    """A pack's file blocks, each made once, with their sizes."""
+
+    def __init__(self, facts: RepositoryFacts, components: dict[str, list[ComponentFacts]]):
+        self.facts = facts
+        self.components = components
+        self.made: dict[tuple[str, bool], tuple[str, int]] = {}
+
+    def get(self, path: str, whole: bool) -> tuple[str, int]:
+        key = (path, whole)
+        if key not in self.made:
+            found = self.components.get(path, [])
+            text = (
+                file_block(path, found, self.facts.reader.lines(path))
+                if whole
+                else outline_block(path, found)
+            )
+            self.made[key] = (text, estimate_tokens(text))
+        return self.made[key]
+
+
+def _choose(order: list[str], blocks: _Blocks, left: int) -> _Chosen:
+    """Files in full by centrality while they fit, else outlined while that fits, else
+    listed."""
+    chosen = _Chosen(left)
+    for path in order:
+        for whole, kind in ((True, chosen.full), (False, chosen.outlined)):
+            text, tokens = blocks.get(path, whole)
+            if tokens <= chosen.left:
+                chosen.blocks[path], chosen.left = text, chosen.left - tokens
+                kind.append(path)
+                break
         else:
-            blocks[path] = outline_block(path, components.get(path, []))
-            left -= estimate_tokens(blocks[path])
-            outlined.append(path)
-    files = "".join(blocks[f.path] for f in dossier.files)
-    return SourcePack(module.id, tree_text + files + tail, tuple(full), tuple(outlined))
+            chosen.listed.append(path)
+    return chosen
 
 
 def module_tree_text(tree: ModuleTree, marked: str) -> str:
@@ -120,6 +176,33 @@ def outline_block(path: str, components: list[ComponentFacts]) -> str:
     )
 
 
+LISTING_HEAD = "# Files not shown (read them with read_file or read_code_components)\n\n"
+
+
+def listed_block(paths: list[str], budget: int) -> str:
+    """Files not even outlined (the outlines would not fit): their paths, as many as
+    ``budget`` tokens hold, most central first, then how many more there are."""
+    if not paths:
+        return ""
+    lines = [f"- {path}\n" for path in paths]
+    if listing_tokens(paths) <= budget:
+        return LISTING_HEAD + "".join(lines) + "\n"
+    left = budget - estimate_tokens(LISTING_HEAD) - 12  # the count of the rest
+    shown = 0
+    for line in lines:
+        left -= estimate_tokens(line)
+        if left < 0:
+            break
+        shown += 1
+    more = f"- and {len(paths) - shown} more files of this module\n\n"
+    return LISTING_HEAD + "".join(lines[:shown]) + more
+
+
+def listing_tokens(paths: list[str]) -> int:
+    """What listing every one of ``paths`` takes."""
+    return estimate_tokens(LISTING_HEAD + "".join(f"- {path}\n" for path in paths) + "\n")
+
+
 def _component_list(components: list[ComponentFacts]) -> str:
     if not components:
         return "(none)\n"
@@ -129,18 +212,17 @@ def _component_list(components: list[ComponentFacts]) -> str:
 
 
 def facts_text(dossier: ComponentDossier) -> str:
+    """The module's facts from the index, each list cut at :data:`MAX_FACT_LINES`."""
     lines = ["# Facts from the index", "", "## Public API"]
-    lines += [f"- {name}" for name in dossier.public_api] or ["(none)"]
+    lines += _capped([f"- {name}" for name in dossier.public_api])
     lines += ["", "## References out (this module uses)"]
-    lines += [f"- {d.target}: {d.count}" for d in dossier.outgoing] or ["(none)"]
+    lines += _capped([f"- {d.target}: {d.count}" for d in dossier.outgoing])
     lines += ["", "## References in (used by)"]
-    lines += [f"- {d.target}: {d.count}" for d in dossier.incoming] or ["(none)"]
+    lines += _capped([f"- {d.target}: {d.count}" for d in dossier.incoming])
     lines += ["", "## Entry points"]
-    lines += [f"- {e.name} ({e.kind}) at {e.citation.label}" for e in dossier.entry_points] or [
-        "(none)"
-    ]
+    lines += _capped([f"- {e.name} ({e.kind}) at {e.citation.label}" for e in dossier.entry_points])
     lines += ["", "## Tests that exercise it"]
-    lines += [f"- {t.path}: {t.count} references" for t in dossier.tests] or ["(none)"]
+    lines += _capped([f"- {t.path}: {t.count} references" for t in dossier.tests])
     return "\n".join(lines) + "\n\n"
 
 
@@ -154,6 +236,14 @@ def notebook_text(notebook: ModuleNotebook) -> str:
         cites = ", ".join(f"`{c.label}`" for c in answer.citations) or "no citation"
         parts.append(f"\n### {answer.question}\n\n{answer.answer}\n\nCited: {cites}\n")
     return "".join(parts)
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if not lines:
+        return ["(none)"]
+    if len(lines) <= MAX_FACT_LINES:
+        return lines
+    return [*lines[:MAX_FACT_LINES], f"- and {len(lines) - MAX_FACT_LINES} more"]
 
 
 def children_text(tree: ModuleTree, module: Module, summaries: Mapping[str, str]) -> str:

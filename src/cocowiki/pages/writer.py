@@ -17,7 +17,7 @@ of every page, so switching writers (or models) rebuilds the pages it affects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ..plan.model import Module
 from .artifacts import ComponentDossier, ModuleNotebook, PageSectionArtifact
@@ -70,31 +70,18 @@ class WrittenSubPage:
     page: WrittenPage
 
 
-class PageWriter(Protocol):
-    """Makes a page's Markdown from the artifacts the build made for it."""
+class PageWriter:
+    """Makes a page's Markdown from the artifacts the build made for it.
+
+    The base is the deterministic writer's behaviour: the page is the sections, as they
+    are. A writer that needs more of the module than its sections (a model's source
+    pack) gives it in :meth:`pack`; :meth:`prepare` is the same for every writer.
+    """
 
     @property
     def identity(self) -> str:
         """What distinguishes this writer's pages (kind, model, contract version)."""
-        ...
-
-    def prepare(
-        self,
-        facts: RepositoryFacts,
-        module: Module,
-        dossier: ComponentDossier,
-        sections: list[PageSectionArtifact],
-        *,
-        notebook: ModuleNotebook | None = None,
-    ) -> PageDraft: ...
-
-    async def write(self, draft: PageDraft) -> WrittenPage: ...
-
-
-class DeterministicWriter:
-    """The page is the deterministic sections, as they are."""
-
-    identity = "deterministic"
+        return "deterministic"
 
     def prepare(
         self,
@@ -105,7 +92,23 @@ class DeterministicWriter:
         *,
         notebook: ModuleNotebook | None = None,
     ) -> PageDraft:
-        return PageDraft(facts, module, sections)
+        pack = self.pack(facts, module, dossier, notebook)
+        return PageDraft(facts, module, sections, pack, dossier)
+
+    def pack(
+        self,
+        facts: RepositoryFacts,
+        module: Module,
+        dossier: ComponentDossier,
+        notebook: ModuleNotebook | None = None,
+    ) -> SourcePack | None:
+        """What the writer is shown of the module beyond its sections, with the scout's
+        notebook when there is one (read while the page's inputs are recorded)."""
+        return None
 
     async def write(self, draft: PageDraft) -> WrittenPage:
         return WrittenPage(draft.sections)
+
+
+class DeterministicWriter(PageWriter):
+    """The page is the deterministic sections, as they are (no model)."""
