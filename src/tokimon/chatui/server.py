@@ -111,37 +111,46 @@ class _Server:
     async def main(self) -> None:
         options = self.options
         listener = await net.listen_tcp(options.host, options.port)
-        try:
-            port = listener.port
-            app = ChatApp(
-                Guard(self.token, options.host, port),
-                ChatStore(self.space.root / "chats"),
-                RunControl(self.settings, lambda event, **f: app.publish(event, **f)),
-                self.tools,
-                self.model,
-                self.redactor,
-                self.events,
-                {
-                    "repo": str(self.settings.repo),
-                    "repo_name": self.settings.repo.name,
-                    "workspace": str(self.space.root),
-                    "model": self.settings.model,
-                    "version": __version__,
-                },
-            )
-            self._announce(options.host, port)
-            self.started = True
-            signals = await tiffany.spawn(self._watch_signals, name="chat-ui-signals", system=True)
-            accept = await tiffany.spawn(self._accept, listener, app, name="chat-ui", system=True)
-            await self._stop.wait()
-            log.info("tokimon chat-ui: stopping")
-            await accept.cancel()
-            listener.close()
-            await app.close()
-            await signals.cancel()
-            await tiffany.shutdown(SHUTDOWN_GRACE, reason="chat-ui stopped")
-        finally:
-            listener.close()
+        # Signals are ours before the URL is out, so an early Ctrl-C still stops cleanly.
+        async with listener:
+            with tiffany.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as received:
+                await self._serve(listener, received)
+
+    async def _serve(self, listener: net.Listener, received: tiffany.SignalReceiver) -> None:
+        options = self.options
+        signals = await tiffany.spawn(
+            self._watch_signals, received, name="chat-ui-signals", system=True
+        )
+        app = self._app(options.host, listener.port)
+        accept = await tiffany.spawn(self._accept, listener, app, name="chat-ui", system=True)
+        self._announce(options.host, listener.port)
+        self.started = True
+        await self._stop.wait()
+        log.info("tokimon chat-ui: stopping")
+        await accept.cancel()
+        listener.close()
+        await app.close()
+        await signals.cancel()
+        await tiffany.shutdown(SHUTDOWN_GRACE, reason="chat-ui stopped")
+
+    def _app(self, host: str, port: int) -> ChatApp:
+        app = ChatApp(
+            Guard(self.token, host, port),
+            ChatStore(self.space.root / "chats"),
+            RunControl(self.settings, lambda event, **f: app.publish(event, **f)),
+            self.tools,
+            self.model,
+            self.redactor,
+            self.events,
+            {
+                "repo": str(self.settings.repo),
+                "repo_name": self.settings.repo.name,
+                "workspace": str(self.space.root),
+                "model": self.settings.model,
+                "version": __version__,
+            },
+        )
+        return app
 
     def _announce(self, host: str, port: int) -> None:
         shown = f"[{host}]" if ":" in host else host
@@ -175,11 +184,10 @@ class _Server:
                 raise
             await tiffany.spawn(connection, stream, name="chat-ui-connection", system=True)
 
-    async def _watch_signals(self) -> None:
-        with tiffany.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as received:
-            async for signum in received:
-                if self._stop.is_set():
-                    if signum == signal.SIGINT:
-                        os._exit(130)  # a second Ctrl-C: stop now
-                    continue
-                self._stop.set()
+    async def _watch_signals(self, received: tiffany.SignalReceiver) -> None:
+        async for signum in received:
+            if self._stop.is_set():
+                if signum == signal.SIGINT:
+                    os._exit(130)  # a second Ctrl-C: stop now
+                continue
+            self._stop.set()
