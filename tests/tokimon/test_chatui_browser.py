@@ -151,8 +151,8 @@ def test_a_run_from_the_conversation_reaches_succeeded_and_shows_its_diff(
         expect(row.locator("td").nth(2)).to_have_text("Implementer")
         calls = page.get_by_role("list", name="Calls").locator("li")
         texts = calls.all_inner_texts()
-        tools = [t.split(" · ")[1] for t in texts if " · " in t]
-        assert tools == ["read_file", "apply_patch", "run_tests"], texts
+        tools = [t for t in texts if " · " in t]
+        assert tools[-3:] == ["fix · read_file", "fix · apply_patch", "fix · run_tests"], texts
         assert sum(t.startswith("model ") for t in texts) == 5  # plan + four worker turns
         expect(page.get_by_role("region", name="Report")).to_contain_text("Changed files")
         expect(page.get_by_role("log").locator("[data-role=run]")).to_have_count(1)
@@ -174,20 +174,21 @@ def test_a_run_from_the_conversation_reaches_succeeded_and_shows_its_diff(
 
 def test_stop_a_run_then_resume_it(browser: playwright_api.Browser, tmp_path: Path) -> None:
     repo = copy_repo(tmp_path)
-    script = [plan(FIX_STEP), call("read_file", path="dates.py"), {"fault": "hang"}, *FIXING_TURNS]
+    script = [
+        {"text": "I can start a run for that.", "match": CHAT},
+        plan(FIX_STEP),
+        call("read_file", path="dates.py"),
+        {"fault": "hang"},
+        *FIXING_TURNS,
+    ]
     with ScriptedServer(script) as model, chat_ui(repo, model, tmp_path) as ui:
         context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme="dark")
         page = open_page(context, ui.url)
-        box = page.get_by_role("textbox", name="Message")
-        # a chat message, then its "Run" action (no model is asked for the message: no model
-        # entry would match it, so start the run before the answer is needed)
-        page.evaluate(
-            "goal => fetch('/api/chats/' + location.hash.split('=')[1] + '/messages', {method: "
-            "'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({text: "
-            "'/run ' + goal})})",
-            GOAL,
-        )
-        del box
+        page.get_by_role("textbox", name="Message").fill(GOAL)
+        page.get_by_role("button", name="Send").click()
+        log = page.get_by_role("log")
+        expect(log.locator("[data-role=assistant][data-state=done]")).to_contain_text("start a run")
+        log.locator("[data-role=user]").get_by_role("button", name="Run").click()
         steps = page.get_by_role("table", name="Steps")
         expect(steps.locator("tr[data-step=fix]")).to_have_attribute("data-state", "RUNNING")
         model.wait_for_requests(3)  # the worker's second call hangs

@@ -144,7 +144,7 @@ class RunControl:
         function(*args, options=options, **kwargs)
         assert isinstance(options.stdout, io.StringIO)
         data: dict[str, Any] = json.loads(options.stdout.getvalue() or "{}")
-        if "error" in data:
+        if list(data) == ["error"]:  # what report_error writes with --json
             raise RunRefused(str(data["error"]))
         return data
 

@@ -289,7 +289,7 @@ function applyTrace(run, record) {
   } else if (kind === "tool.call.start") {
     const step = String(record.task_name || "").replace(/^step:/, "");
     if (run.steps.has(step)) run.steps.get(step).tool = record.name;
-    run.calls.push({ kind: "tool", text: `${step || "plan"} · ${record.name}` });
+    run.calls.push({ kind: "tool", text: `${run.steps.has(step) ? step : "plan"} · ${record.name}` });
   } else if (kind === "model.call.finish") {
     const calls = (record.tool_calls || []).map((c) => c.name).join(", ");
     const usage = record.usage || {};
@@ -372,6 +372,7 @@ function onEvent(event) {
     case "chat.start": if (mine) { setBusy(true); startStream(); scrollDown(); } break;
     case "chat.delta":
       if (mine) {
+        if (ui.streaming && ui.streaming.node.querySelector(".tool")) endStream("done");
         startStream();
         ui.streaming.text += event.text;
         ui.streaming.body.textContent = ui.streaming.text;
