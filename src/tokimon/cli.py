@@ -157,6 +157,26 @@ def inspect(
     raise typer.Exit(inspect_command(run_id, step=step, trace=trace, options=options))
 
 
+@app.command("chat-ui")
+def chat_ui(
+    repo: Path | None = RepoOption,
+    workspace: Path | None = WorkspaceOption,
+    model: str | None = ModelOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Listen on this address."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="0 picks a free port."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
+    as_json: bool = JsonOption,
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a --host that is not loopback."
+    ),
+) -> None:
+    """Serve the chat UI: talk with the agent about the repository, start and watch runs."""
+    from .chatui import ChatUiOptions, chat_ui_command
+
+    options = ChatUiOptions(repo, workspace, model, host, port, open_browser, as_json, allow_remote)
+    raise typer.Exit(chat_ui_command(options))
+
+
 def main() -> None:
     try:
         app()
