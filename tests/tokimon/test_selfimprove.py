@@ -341,3 +341,40 @@ def test_kill_9_in_a_phase_leaves_master_whole_and_a_rerun_finishes(
     assert git(repo, "status", "--porcelain", "--", "src", "docs") == ""
     assert (repo / "src" / "dates.py").read_text() == fixed()
     assert suite_passes(repo)
+
+
+ONE_LINE_FIX = """\
+--- a/src/dates.py
++++ b/src/dates.py
+@@ -14,4 +14,4 @@ def parse(text):
+         return None
+-    if not 1 <= day <= 31:
++    if not 1 <= day <= (29 if month == 2 and is_leap(year) else DAYS_IN_MONTH[month - 1]):
+         return None
+     return year, month, day
+"""
+
+
+def test_a_conflict_with_an_earlier_merge_resolves_in_the_winners_favour(tmp_path: Path) -> None:
+    repo = master_repo(tmp_path)
+    start = git(repo, "rev-parse", "HEAD")
+    first, a = start_run(repo, tmp_path, [model(tmp_path, "a", entries(FIX))], "locked", "a")
+    assert reached(a) == "locked"
+    other = model(tmp_path, "b", entries(ONE_LINE_FIX))
+    second, b = start_run(repo, tmp_path, [other], "lock-wait", "b")
+    assert reached(b) == "lock-wait"
+    go(b)
+    go(a)
+    out_a, _ = first.communicate(timeout=300)
+    out_b, _ = second.communicate(timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, (out_a, out_b)
+    merge_b = json.loads(out_b)["batches"][0]["merge"]
+    assert merge_b["conflicts"] == ["src/dates.py"]
+    assert len(commits_since(repo, start)) == 2
+    text = (repo / "src" / "dates.py").read_text()
+    assert "(29 if month == 2" in text  # the later winner's line
+    assert (
+        "Conflicts resolved in the winner's favour: src/dates.py"
+        in Path(json.loads(out_b)["report"]).with_suffix(".md").read_text()
+    )
+    assert suite_passes(repo)
