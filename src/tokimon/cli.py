@@ -25,6 +25,7 @@ from .commands import (
 )
 from .console import EXIT_INTERRUPTED
 from .memory.cli import memory_app
+from .selfimprove import SelfImproveChoices, self_improve_command
 from .skills.cli import skills_app
 
 app = typer.Typer(
@@ -175,6 +176,36 @@ def chat_ui(
 
     options = ChatUiOptions(repo, workspace, model, host, port, open_browser, as_json, allow_remote)
     raise typer.Exit(chat_ui_command(options))
+
+
+@app.command("self-improve")
+def self_improve(
+    goal: str = typer.Argument(..., help="What the sessions should improve."),
+    sessions: int = typer.Option(2, "--sessions", min=1, help="Sessions per batch."),
+    batches: int = typer.Option(1, "--batches", min=1, help="Batches, each from master."),
+    inputs: list[str] = typer.Option(  # noqa: B008
+        [], "--input", help="A URL, a file or text every session gets (repeatable)."
+    ),
+    paths: str | None = typer.Option(
+        None, "--paths", help="What may be merged, comma-separated (default: src/,docs/)."
+    ),
+    eval_command: str | None = typer.Option(
+        None, "--eval", help="The evaluation command (default: the repository's pytest)."
+    ),
+    models: list[str] = typer.Option(  # noqa: B008
+        [], "--model", help="provider:model; repeat to give sessions different models."
+    ),
+    executor: str = typer.Option("local", "--executor", help="local processes or ray tasks."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the sessions' worktrees."),
+    repo: Path | None = RepoOption,
+    workspace: Path | None = WorkspaceOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Run sessions on GOAL in worktrees, score them by the evaluation, merge the best."""
+    choices = SelfImproveChoices(
+        sessions, batches, inputs, paths, eval_command, models, executor, keep
+    )
+    raise typer.Exit(self_improve_command(goal, choices, CommandOptions(repo, workspace, as_json)))
 
 
 def main() -> None:

@@ -129,7 +129,7 @@ def judge(task: BenchTask, tree: Path, env: Mapping[str, str]) -> tuple[bool, st
     if task.hidden.is_dir():
         shutil.copytree(task.hidden, tree, dirs_exist_ok=True)
     command = task.check.replace("{python}", shlex.quote(sys.executable))
-    done = _run(["bash", "-c", command], tree, env, CHECK_TIMEOUT_S)
+    done = run_in_group(["bash", "-c", command], tree, env, CHECK_TIMEOUT_S)
     if done is None:
         return False, f"the check did not finish in {CHECK_TIMEOUT_S:.0f} s"
     return done.returncode == 0, _tail(done.stdout)
@@ -149,27 +149,27 @@ def _run_agent(
         command += ["--max-calls", str(task.budget.model_calls)]
     if task.budget.tokens:
         command += ["--max-tokens", str(task.budget.tokens)]
-    done = _run(command, tree, {**env, "TOKIMON_WORKSPACE": str(workspace)}, task.timeout_s)
+    done = run_in_group(command, tree, {**env, "TOKIMON_WORKSPACE": str(workspace)}, task.timeout_s)
     result: dict[str, Any] = {"status": "ran", "failure": None, "run_status": None}
     if done is None:
         result.update(status="timeout", failure=f"no result within {task.timeout_s:.0f} s")
     else:
         (folder / "agent.log").write_text(done.stdout, encoding="utf-8")
-        report = _last_json(done.stdout)
+        report = last_json(done.stdout)
         if report is None or "status" not in report:
             result.update(status="crashed", failure=f"the agent crashed: {_tail(done.stdout, 6)}")
         else:
             result["run_status"] = report["status"]
             if report["status"] != "succeeded":
                 result["failure"] = report.get("error") or f"the run ended {report['status']}"
-    result.update(_spending(workspace))
+    result.update(run_spending(workspace))
     if result["budget_exhausted"] and result["status"] == "ran":
         result["status"] = "budget_exhausted"
         result["failure"] = "the budget was spent before the task was done"
     return result
 
 
-def _spending(workspace: Path) -> dict[str, Any]:
+def run_spending(workspace: Path) -> dict[str, Any]:
     """Steps, retries, calls, tokens, cost and tool calls by name, from the run's files."""
     totals: dict[str, Any] = {"model_calls": 0, "input_tokens": 0, "output_tokens": 0}
     cost: float | None = 0.0
@@ -205,7 +205,7 @@ def _spending(workspace: Path) -> dict[str, Any]:
     }
 
 
-def _run(
+def run_in_group(
     command: list[str], cwd: Path, env: Mapping[str, str], timeout: float
 ) -> subprocess.CompletedProcess[str] | None:
     """Run in a process group of its own; None (and the group killed) on timeout."""
@@ -243,7 +243,7 @@ def git(tree: Path, *args: str) -> str:
     return done.stdout
 
 
-def _last_json(output: str) -> dict[str, Any] | None:
+def last_json(output: str) -> dict[str, Any] | None:
     for line in reversed(output.splitlines()):
         if line.startswith("{"):
             try:
