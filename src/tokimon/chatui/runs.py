@@ -24,13 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import tiffany
-from tiffany.models import Client, client
 
-from ..commands import CONFIG_NAME, CommandOptions, inspect_command, runs_command, tool_config
+from ..commands import CommandOptions, inspect_command, runs_command
 from ..errors import TokimonError
 from ..manager import Manager, RunOutcome, check_goal, resumable
-from ..skills import SkillRegistry
-from ..tools import Toolset
+from ..session import make_manager
 from ..trace import read_trace
 from ..workspace import Workspace
 
@@ -119,19 +117,10 @@ class RunControl:
         return feed.run_id
 
     def _manager(self, repo: Path, spec: str, tests: list[str] | None, feed: _Feed) -> Manager:
-        """The manager ``tokimon run`` would build (see ``commands._session``)."""
-        env = self.settings.env
-        default_config = self.space.root / CONFIG_NAME
-        config = self.settings.config or (default_config if default_config.is_file() else None)
-        model: Client = client(spec, env=env)
-        return Manager(
-            self.space,
-            model,
-            Toolset(repo, tool_config(config, tests)),
-            model_name=spec,
-            redactor=model.redactor,
-            listeners=[feed],
-            skills=SkillRegistry.for_workspace(self.space.root),
+        """The manager ``tokimon run`` would build (one builder for both)."""
+        s = self.settings
+        return make_manager(
+            repo, s.workspace, spec, tests, env=s.env, config=s.config, listeners=[feed]
         )
 
     # -- list and open (the CLI's functions, as JSON) -------------------------------------
