@@ -13,6 +13,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,14 @@ def test_agents_spread_by_hash_and_cli_through_the_router(three_shards: RouterTh
     assert dump["shards"].keys() == {"shard-0", "shard-1", "shard-2"}
 
 
+def _wait_for_restart(client: Any, shard: str, boot: int) -> None:
+    """Until the router reports ``shard`` booted again: ``ray.kill`` returns before the
+    actor is gone, so a read right after it may still reach the old one."""
+    deadline = time.monotonic() + 120
+    while client.health()["cluster"]["shards"][shard]["boot"] == boot:
+        assert time.monotonic() < deadline, f"{shard} was not restarted"
+
+
 def test_a_killed_shard_comes_back_with_its_state(three_shards: RouterThread) -> None:
     client = three_shards.client
     ring = HashRing(shard_names(3))
@@ -180,6 +189,7 @@ def test_a_killed_shard_comes_back_with_its_state(three_shards: RouterThread) ->
 
     actor = ray.get_actor("tiffany-shard-1", namespace=three_shards.options.namespace)
     ray.kill(actor, no_restart=False)
+    _wait_for_restart(client, "shard-1", boot)
 
     # A read is retried while Ray restarts the shard; the answer is the reloaded state.
     after = client.task(victim["id"])
