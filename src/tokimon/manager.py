@@ -144,6 +144,7 @@ class Manager:
         with paths.locked(), Trace(paths.trace, self.redactor) as trace:
             for listener in self.listeners:
                 trace.subscribe(listener)
+            trace.follow(tiffany.current_task())  # this session's tasks, not the kernel's
             kernel = tiffany.current_kernel()
             kernel.add_instrument(trace)
             try:

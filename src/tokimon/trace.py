@@ -25,6 +25,7 @@ from typing import Any
 import tiffany
 from tiffany.instruments import Instrument
 from tiffany.models.redact import Redactor
+from tiffany.task import Task
 
 from .workspace import utc_now
 
@@ -47,11 +48,16 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def _task_name() -> str | None:
+def _current_task() -> Task | None:
     try:
-        return tiffany.current_task().name
+        return tiffany.current_task()
     except RuntimeError:
         return None
+
+
+def _task_name() -> str | None:
+    task = _current_task()
+    return None if task is None else task.name
 
 
 def _kernel_time() -> float | None:
@@ -101,6 +107,9 @@ class Trace(Instrument):
         if _ends_torn(path):
             os.write(self._fd, b"\n")  # end a line a crash cut short, so ours starts fresh
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: The run's tasks, once :meth:`follow` named its first: kernel events of other
+        #: tasks (a chat in the same server, another run) are not this run's.
+        self._members: set[int] = set()
 
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Call ``listener`` with every record after it is written (a live view, a test)."""
@@ -133,10 +142,28 @@ class Trace(Instrument):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the kernel instrument hook ------------------------------------------------------
+    def follow(self, task: Task) -> None:
+        """Record kernel events of ``task`` and of the tasks it spawns, and only theirs
+        (without it, every task's events are recorded)."""
+        self._members.add(task.id)
+
+    # -- the kernel instrument hooks -----------------------------------------------------
+    def task_spawned(self, task: Task) -> None:
+        """A task spawned by one of the run's tasks is the run's too."""
+        parent = _current_task()
+        if parent is not None and parent.id in self._members:
+            self._members.add(task.id)
+
+    def task_exited(self, task: Task) -> None:
+        if task.id in self._members and len(self._members) > 1:
+            self._members.discard(task.id)
+
     def event(self, kind: str, data: dict[str, Any]) -> None:
-        """Record model calls, tool calls and skill events that any task of the kernel reports."""
+        """Record the model calls, tool calls and skill events the run's tasks report."""
         if not kind.startswith(CAPTURED_PREFIXES) or self._fd is None:
+            return
+        task = _current_task()
+        if self._members and task is not None and task.id not in self._members:
             return
         if kind.startswith("model."):
             self.emit(kind, **condense_model_event(kind, data))

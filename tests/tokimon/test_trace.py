@@ -113,3 +113,28 @@ def test_a_callers_trace_is_used_and_left_open(tmp_path: Path) -> None:
     tiffany.run(main)
     assert seen[0] == "plan.accepted" and seen[-1] == "run.report"
     assert [r["kind"] for r in read_trace(paths.trace)] == seen
+
+
+def test_a_trace_records_its_runs_tasks_not_the_rest_of_the_kernel(tmp_path: Path) -> None:
+    """A chat and a run in one server share a kernel: each run's trace keeps its own."""
+    trace = Trace(tmp_path / "trace.jsonl")
+
+    async def stranger() -> None:
+        tiffany.emit("tool.call.end", name="stranger")
+
+    async def child() -> None:
+        tiffany.emit("tool.call.end", name="child")
+
+    async def run() -> None:
+        trace.follow(tiffany.current_task())
+        tiffany.current_kernel().add_instrument(trace)
+        tiffany.emit("tool.call.end", name="run")
+        await (await tiffany.spawn(child)).join()
+
+    async def main() -> None:
+        await (await tiffany.spawn(run)).join()
+        await (await tiffany.spawn(stranger)).join()
+
+    with trace:
+        tiffany.run(main)
+    assert [r["name"] for r in read_trace(trace.path)] == ["run", "child"]
