@@ -153,6 +153,7 @@ def test_the_oracle_solves_every_shipped_task_and_a_model_that_gives_up_none(
     assert report["totals"]["pass@1"] == 1.0 and report["totals"]["model_calls"] > 0
     markdown = Path(summary["report"]).with_suffix(".md").read_text()
     assert "| core/py-windows-off-by-one | 1 | solved |" in markdown
+    assert "\n- pass@1 1.000\n" in markdown  # pass@k only when k > 1
 
     give_up = tmp_path / "give-up.jsonl"
     give_up.write_text(turns(GIVE_UP))

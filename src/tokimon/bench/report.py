@@ -119,11 +119,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     totals = report["totals"]
     k = int(report.get("repeat", 1))
     cost = "unknown" if totals["cost"] is None else f"${totals['cost']:.4f}"
+    passes = f"- pass@1 {totals['pass@1']:.3f}"
+    if k > 1:
+        passes += f"; pass@{k} {totals[f'pass@{k}']:.3f}"
     lines = [
         f"# Suite run {report['id']}: {totals['solved']} of {totals['attempts']} attempts solved",
         "",
         f"- model: {report['model']}; repeats (k): {k}; tasks: {len(report['tasks'])}",
-        f"- pass@1 {totals['pass@1']:.3f}; pass@{k} {totals[f'pass@{k}']:.3f}",
+        passes,
         f"- spent: {totals['model_calls']} model calls, {totals['input_tokens']} input and "
         f"{totals['output_tokens']} output tokens, cost {cost}, {totals['wall_s']:.1f} s",
     ]
