@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon_rps import measure
 from rich.console import Console
 from rich.table import Table
 
@@ -71,20 +71,6 @@ class Result:
     p99_ms: float
     daemon_cpu_us: float | None
     errors: int
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of ``pid`` (Linux /proc), or None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def _load(
@@ -168,28 +154,8 @@ def main() -> None:
             for clients in counts:
                 requests = args.spawn_requests if op == "spawn" else args.requests
                 for transport, make in transports.items():
-                    cpu_before = _cpu_seconds(daemon.pid)
-                    seconds, latencies, errors = _load(make, op, clients, requests)
-                    cpu_after = _cpu_seconds(daemon.pid)
-                    cpu = (
-                        (cpu_after - cpu_before) / requests * 1e6
-                        if cpu_before is not None and cpu_after is not None
-                        else None
-                    )
-                    results.append(
-                        Result(
-                            op=op,
-                            transport=transport,
-                            clients=clients,
-                            requests=requests,
-                            seconds=seconds,
-                            rps=requests / seconds,
-                            p50_ms=_percentile(latencies, 0.50) * 1000,
-                            p99_ms=_percentile(latencies, 0.99) * 1000,
-                            daemon_cpu_us=cpu,
-                            errors=errors,
-                        )
-                    )
+                    row = measure(daemon.pid, requests, _load, make, op, clients)
+                    results.append(Result(op=op, transport=transport, clients=clients, **row))
         with DaemonClient(socket_path) as http:
             http.shutdown(grace=1)
         daemon.wait(30)

@@ -23,8 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -112,6 +114,30 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def measure(
+    pid: int, requests: int, load: Callable[..., tuple[float, list[float], int]], *args: Any
+) -> dict[str, Any]:
+    """``load(*args, requests)`` (seconds, latencies, errors) against the daemon ``pid``, as
+    the fields of a result row: rate, p50/p99 latency, daemon CPU time per request."""
+    cpu_before = _cpu_seconds(pid)
+    seconds, latencies, errors = load(*args, requests)
+    cpu_after = _cpu_seconds(pid)
+    cpu = (
+        (cpu_after - cpu_before) / requests * 1e6
+        if cpu_before is not None and cpu_after is not None
+        else None
+    )
+    return {
+        "requests": requests,
+        "seconds": seconds,
+        "rps": requests / seconds,
+        "p50_ms": _percentile(latencies, 0.50) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "daemon_cpu_us": cpu,
+        "errors": errors,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="1,8,32", help="comma-separated client counts")
@@ -148,25 +174,12 @@ def main() -> None:
         for endpoint in endpoints:
             for clients in counts:
                 requests = args.spawn_requests if endpoint == "spawn" else args.requests
-                cpu_before = _cpu_seconds(daemon.pid)
-                seconds, latencies, errors = _load(str(socket_path), endpoint, clients, requests)
-                cpu_after = _cpu_seconds(daemon.pid)
-                cpu = (
-                    (cpu_after - cpu_before) / requests * 1e6
-                    if cpu_before is not None and cpu_after is not None
-                    else None
-                )
+                row = measure(daemon.pid, requests, _load, str(socket_path), endpoint, clients)
                 results.append(
                     Result(
                         endpoint=f"{ENDPOINTS[endpoint][0]} {ENDPOINTS[endpoint][1]}",
                         clients=clients,
-                        requests=requests,
-                        seconds=seconds,
-                        rps=requests / seconds,
-                        p50_ms=_percentile(latencies, 0.50) * 1000,
-                        p99_ms=_percentile(latencies, 0.99) * 1000,
-                        daemon_cpu_us=cpu,
-                        errors=errors,
+                        **row,
                     )
                 )
         with DaemonClient(socket_path) as client:

@@ -25,10 +25,11 @@ Names are imported on first use, so ``import cocowiki`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from tiffany.lazy import lazy_attributes
 
 from .errors import CocowikiError
 from .results import (
@@ -127,15 +128,4 @@ class _Package(types.ModuleType):
 _FUNCTIONS = frozenset({"ask", "verify"})
 sys.modules[__name__].__class__ = _Package
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE, __all__)

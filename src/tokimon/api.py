@@ -11,14 +11,14 @@ nothing here prints or exits.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 
 from tiffany.models import SpendingLimit
 
 from .errors import WorkspaceError
-from .manager import TraceListener, check_goal, resumable
+from .manager import Manager, RunOutcome, TraceListener, check_goal, resumable
 from .results import RunDetails, RunResult, RunSummary, StepResult
 from .session import execute, make_manager
 from .workspace import Workspace, display_status
@@ -67,18 +67,18 @@ def run(
     check_goal(goal)
     environment = os.environ if env is None else env
     repo_path = _repository(repo)
-    manager = make_manager(
+    return _session(
         repo_path,
         _path(workspace),
         model,
         _tests(test_command),
+        lambda m: m.run(goal),
         env=environment,
-        config=_path(config),
-        spending=_spending(max_calls, max_tokens),
+        config=config,
+        max_calls=max_calls,
+        max_tokens=max_tokens,
         listeners=listeners,
     )
-    outcome = execute(manager, lambda m: m.run(goal))
-    return RunResult.from_json({**outcome.report, "report": str(outcome.report_path)})
 
 
 def resume(
@@ -107,18 +107,18 @@ def resume(
     space = Workspace.locate(_repository(repo or Path.cwd()), _path(workspace), environment)
     info = resumable(space.find(run_id))
     run_repo = Path(info.repo) if Path(info.repo).is_dir() else _repository(repo or Path.cwd())
-    manager = make_manager(
+    return _session(
         run_repo,
         space.root,
         model or info.model,
         _tests(test_command) or info.test_command,
+        lambda m: m.resume(run_id),
         env=environment,
-        config=_path(config),
-        spending=_spending(max_calls, max_tokens),
+        config=config,
+        max_calls=max_calls,
+        max_tokens=max_tokens,
         listeners=listeners,
     )
-    outcome = execute(manager, lambda m: m.resume(run_id))
-    return RunResult.from_json({**outcome.report, "report": str(outcome.report_path)})
 
 
 def list_runs(
@@ -178,6 +178,35 @@ def inspect_run(
         sessions=tuple(s.model_dump(mode="json") for s in info.sessions),
         steps=tuple(StepResult.from_json(vars(step)) for step in steps),
     )
+
+
+def _session(
+    repo: Path,
+    workspace: Path | None,
+    model: str,
+    tests: str | list[str] | None,
+    start: Callable[[Manager], Awaitable[RunOutcome]],
+    *,
+    env: Mapping[str, str],
+    config: StrPath | None,
+    max_calls: int | None,
+    max_tokens: int | None,
+    listeners: Sequence[TraceListener],
+) -> RunResult:
+    """What :func:`run` and :func:`resume` share: build the manager, run ``start`` on
+    it, and read the report as a :class:`RunResult`."""
+    manager = make_manager(
+        repo,
+        workspace,
+        model,
+        tests,
+        env=env,
+        config=_path(config),
+        spending=_spending(max_calls, max_tokens),
+        listeners=listeners,
+    )
+    outcome = execute(manager, start)
+    return RunResult.from_json({**outcome.report, "report": str(outcome.report_path)})
 
 
 def _workspace(

@@ -1,5 +1,6 @@
 """What the library returns: frozen dataclasses whose fields are the ``--json`` keys of
-``tokimon run``, ``tokimon runs`` and ``tokimon inspect``; :func:`to_json` gives that JSON.
+``tokimon run``, ``tokimon runs`` and ``tokimon inspect``; :func:`to_json` gives that JSON
+(the serialiser of :mod:`tiffany.jsondata`, shared with cocowiki's results).
 """
 
 from __future__ import annotations
@@ -8,17 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-
-def to_json(value: Any) -> Any:
-    """``value`` as plain JSON data: dataclasses become objects (one key per field),
-    tuples become lists; everything else is kept as it is."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [to_json(item) for item in value]
-    if isinstance(value, dict):
-        return {key: to_json(item) for key, item in value.items()}
-    return value
+from tiffany.jsondata import to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,3 +120,12 @@ class RunDetails:
     error: str | None
     sessions: tuple[dict[str, Any], ...]
     steps: tuple[StepResult, ...]
+
+
+__all__ = [
+    "RunDetails",
+    "RunResult",
+    "RunSummary",
+    "StepResult",
+    "to_json",
+]

@@ -858,25 +858,33 @@ def publish_page(
     store.artifact(
         "sections", SectionsArtifact(module=module.id, title=module.title, sections=sections)
     )
-    citations = {c for section in sections for c in section.citations}
+    counts, cited = _tally(sections)
     return PageReport(
         id=module.id,
         title=module.title,
         parent=module.parent,
         children=list(module.children),
         files=[{"path": f.path, "digest": f.digest, "lines": f.lines} for f in parts.dossier.files],
-        counts={
-            "components": sum(len(section.components) for section in sections),
-            "citations": len(citations),
-            "diagrams": sum(len(section.diagrams) for section in sections),
-        },
-        cited=sorted({c.path for c in citations}),
+        counts=counts,
+        cited=cited,
         written=store.page(module.id, written.markdown),
         sections=sections,
         writer=written.accounting,
         pending=written.pending,
         gaps=[gap.model_dump(mode="json") for gap in research.gaps],
     )
+
+
+def _tally(sections: Sequence[PageSectionArtifact]) -> tuple[dict[str, int], list[str]]:
+    """A page's counts (components, distinct citations, diagrams) and the files it cites,
+    from its sections."""
+    citations = {c for section in sections for c in section.citations}
+    counts = {
+        "components": sum(len(section.components) for section in sections),
+        "citations": len(citations),
+        "diagrams": sum(len(section.diagrams) for section in sections),
+    }
+    return counts, sorted({c.path for c in citations})
 
 
 def publish_sub_pages(
@@ -893,19 +901,15 @@ def publish_sub_pages(
         )
         reads = [model_reads(module, made.footprints)]
         store.artifact("research", ResearchArtifact(module=module.id, questions=reads))
-        citations = {c for section in sections for c in section.citations}
+        counts, cited = _tally(sections)
         reports[module.id] = PageReport(
             id=module.id,
             title=module.title,
             parent=module.parent,
             children=[],
             files=[],
-            counts={
-                "components": sum(len(section.components) for section in sections),
-                "citations": len(citations),
-                "diagrams": sum(len(section.diagrams) for section in sections),
-            },
-            cited=sorted({c.path for c in citations}),
+            counts=counts,
+            cited=cited,
             written=store.page(module.id, made.markdown),
             sections=sections,
             writer=made.accounting,

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, net
-from ..api import current_task, run, spawn
+from ..api import run, spawn
 from ..cancel import move_on_after
 from ..daemon.http import (
     AnyResponse,
@@ -47,13 +47,16 @@ from ..daemon.http import (
     Request,
     Response,
     StreamingResponse,
+    compile_route,
     json_response,
-    serve_connection,
+    match_route,
+    method_not_allowed,
+    serve_listener,
 )
 from ..daemon.paths import prepare_socket_dir
 from ..portal import Portal, PortalClosed, open_portal
 from ..signals import open_signal_receiver
-from ..sync import Event, Lock, Semaphore
+from ..sync import Event, Lock
 from ..task import Task
 from ..traps import sleep
 from .ring import DEFAULT_VNODES, HashRing, shard_names
@@ -149,8 +152,7 @@ class Router:
             ("GET", "/cluster", self.cluster),
             ("POST", "/cluster/scale", self.scale),
         ):
-            regex = re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
-            self.routes.append((method, regex, route))
+            self.routes.append((method, compile_route(pattern), route))
 
     # -- the shard map ------------------------------------------------------------------
     @property
@@ -339,21 +341,12 @@ class Router:
     async def handle(self, request: Request) -> AnyResponse:
         path = request.path.rstrip("/") or "/"
         method = "GET" if request.method == "HEAD" else request.method
-        allowed: list[str] = []
-        for route_method, regex, route in self.routes:
-            match = regex.fullmatch(path)
-            if match is None:
-                continue
-            if route_method != method:
-                allowed.append(route_method)
-                continue
-            return await route(request, match.groupdict())
-        if allowed:
-            raise HttpError(
-                405,
-                f"{request.method} is not allowed on {path}; use {', '.join(sorted(allowed))}",
-                headers=[("allow", ", ".join(sorted(allowed)))],
-            )
+        found = match_route(self.routes, method, path)
+        if not isinstance(found, list):
+            route, params = found
+            return await route(request, params)
+        if found:
+            raise method_not_allowed(request.method, path, found)
         raise HttpError(404, f"no such endpoint: {request.method} {path} (GET / lists them)")
 
     async def index(self, request: Request, params: dict[str, str]) -> AnyResponse:
@@ -742,27 +735,15 @@ class Router:
                         await self._stop_shard(shard, self.stop_grace)
 
     async def _serve(self, listener: net.Listener) -> None:
-        slots = Semaphore(self.options.max_connections)
-        try:
-            while True:
-                await slots.acquire()
-                try:
-                    stream = await listener.accept()
-                except BaseException:
-                    slots.release()
-                    raise
-                task = await spawn(self._connection, stream, slots, name="router-conn", system=True)
-                self._connections.add(task)
-        finally:
-            for task in list(self._connections):
-                await task.cancel(wait=False)
-
-    async def _connection(self, stream: net.SocketStream, slots: Semaphore) -> None:
-        try:
-            await serve_connection(stream, self.handle, self.limits, self.http_stats)
-        finally:
-            slots.release()
-            self._connections.discard(current_task())
+        await serve_listener(
+            listener,
+            self.handle,
+            max_connections=self.options.max_connections,
+            limits=self.limits,
+            stats=self.http_stats,
+            name="router-conn",
+            connections=self._connections,
+        )
 
     async def _watch_signals(self) -> None:
         with open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:

@@ -37,7 +37,17 @@ from typing import TYPE_CHECKING, Any
 from ..debug import dump_tasks, format_task_dump
 from .config import ConfigError, parse_priority
 from .events import Follower
-from .http import AnyResponse, HttpError, Request, Response, StreamingResponse, json_response
+from .http import (
+    AnyResponse,
+    HttpError,
+    Request,
+    Response,
+    StreamingResponse,
+    compile_route,
+    json_response,
+    match_route,
+    method_not_allowed,
+)
 from .registry import BadArguments, NotRunning, Refused, UnknownAgent, UnknownTask
 from .state import STATES
 
@@ -69,22 +79,18 @@ class Api:
             ("GET", "/logs", self.logs, "task events (JSON lines)"),
             ("POST", "/shutdown", self.shutdown, "drain and stop"),
         ):
-            regex = re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
-            self.routes.append((method, regex, route, f"{method} {pattern}: {summary}"))
+            self.routes.append(
+                (method, compile_route(pattern), route, f"{method} {pattern}: {summary}")
+            )
 
     async def handle(self, request: Request) -> AnyResponse:
         path = request.path.rstrip("/") or "/"
         method = "GET" if request.method == "HEAD" else request.method
-        allowed: list[str] = []
-        for route_method, regex, route, _ in self.routes:
-            match = regex.fullmatch(path)
-            if match is None:
-                continue
-            if route_method != method:
-                allowed.append(route_method)
-                continue
+        found = match_route(((m, r, f) for m, r, f, _ in self.routes), method, path)
+        if not isinstance(found, list):
+            route, params = found
             try:
-                return await route(request, match.groupdict())
+                return await route(request, params)
             except (UnknownAgent, UnknownTask) as error:
                 raise HttpError(404, str(error.args[0])) from None
             except BadArguments as error:
@@ -93,12 +99,8 @@ class Api:
                 raise HttpError(409, str(error)) from None
             except Refused as error:
                 raise HttpError(503, str(error), headers=[("retry-after", "1")]) from None
-        if allowed:
-            raise HttpError(
-                405,
-                f"{request.method} is not allowed on {path}; use {', '.join(sorted(allowed))}",
-                headers=[("allow", ", ".join(sorted(allowed)))],
-            )
+        if found:
+            raise method_not_allowed(request.method, path, found)
         raise HttpError(404, f"no such endpoint: {request.method} {path} (GET / lists them)")
 
     # -- routes -----------------------------------------------------------------------

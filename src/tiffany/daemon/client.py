@@ -64,8 +64,55 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
-class DaemonClient:
+class WaitingClient:
+    """``wait_until_ready`` and ``wait_until_gone`` over a client's ``health`` and ``close``.
+
+    Shared by :class:`DaemonClient` and the gRPC client, which poll the same way and
+    differ only in how one ``health`` call travels. ``_reconnect_each_poll``: close the
+    connection before each poll of ``wait_until_gone``, so a kept-alive connection does
+    not hide a daemon that has stopped listening.
+    """
+
+    _reconnect_each_poll = False
+
+    def health(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def wait_until_ready(self, timeout: float = 10.0, interval: float = 0.02) -> dict[str, Any]:
+        """Poll ``health`` until the daemon answers; raise the last failure after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.health()
+            except (DaemonUnreachable, RequestFailed):
+                self.close()
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(interval)
+
+    def wait_until_gone(self, timeout: float = 30.0, interval: float = 0.05) -> bool:
+        """Poll until nothing answers; False if it still does after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._reconnect_each_poll:
+                self.close()
+            try:
+                self.health()
+            except DaemonUnreachable:
+                return True
+            except RequestFailed:
+                pass
+            time.sleep(interval)
+        return False
+
+
+class DaemonClient(WaitingClient):
     """Talks to one daemon over one keep-alive connection (reopened when needed)."""
+
+    _reconnect_each_poll = True
 
     def __init__(
         self, socket_path: str | Path | None = None, timeout: float | None = DEFAULT_TIMEOUT
@@ -280,33 +327,6 @@ class DaemonClient:
                     yield json.loads(line)
         finally:
             conn.close()
-
-    # -- waiting ----------------------------------------------------------------------------
-    def wait_until_ready(self, timeout: float = 10.0, interval: float = 0.02) -> dict[str, Any]:
-        """Poll ``/health`` until the daemon answers; raise the last failure after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return self.health()
-            except (DaemonUnreachable, RequestFailed):
-                self.close()
-                if time.monotonic() >= deadline:
-                    raise
-            time.sleep(interval)
-
-    def wait_until_gone(self, timeout: float = 30.0, interval: float = 0.05) -> bool:
-        """Poll until the socket stops answering; False if it still does after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.close()
-            try:
-                self.health()
-            except DaemonUnreachable:
-                return True
-            except RequestFailed:
-                pass
-            time.sleep(interval)
-        return False
 
 
 def _target(path: str, query: Mapping[str, Any] | None) -> str:

@@ -18,17 +18,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import h11
 
 from .. import net
-from ..api import current_time, spawn, wait_readable
+from ..api import current_task, current_time, spawn, wait_readable
 from ..cancel import CancelScope, move_on_after
 from ..errors import ClosedResourceError
+from ..sync import Semaphore
+from ..task import Task
 
 log = logging.getLogger("tiffany.daemon.http")
 
@@ -106,6 +109,40 @@ def json_response(status: int, payload: Any, headers: Iterable[tuple[str, str]] 
 def error_response(status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
     """Every error the daemon sends has this one shape: ``{"error": message}``."""
     return json_response(status, {"error": message}, headers)
+
+
+# -- routing ----------------------------------------------------------------------------
+R = TypeVar("R")
+
+
+def compile_route(pattern: str) -> re.Pattern[str]:
+    """``/tasks/{id}`` as a regex whose named groups (``id``) are the placeholders."""
+    return re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
+
+
+def match_route(
+    routes: Iterable[tuple[str, re.Pattern[str], R]], method: str, path: str
+) -> tuple[R, dict[str, str]] | list[str]:
+    """The first route for ``method`` on ``path`` and its parameters; else the methods
+    ``path`` allows (an empty list: no such path)."""
+    allowed: list[str] = []
+    for route_method, regex, route in routes:
+        match = regex.fullmatch(path)
+        if match is None:
+            continue
+        if route_method != method:
+            allowed.append(route_method)
+            continue
+        return route, match.groupdict()
+    return allowed
+
+
+def method_not_allowed(method: str, path: str, allowed: list[str]) -> HttpError:
+    """The 405 of the daemon's API: which methods ``path`` takes, also as ``allow``."""
+    methods = ", ".join(sorted(allowed))
+    return HttpError(
+        405, f"{method} is not allowed on {path}; use {methods}", headers=[("allow", methods)]
+    )
 
 
 # -- limits and counters ----------------------------------------------------------------
@@ -414,6 +451,49 @@ async def serve_connection(
         if stats is not None:
             stats.open_connections -= 1
         stream.close()
+
+
+async def serve_listener(
+    listener: net.Listener,
+    handler: Handler,
+    *,
+    max_connections: int,
+    limits: Limits | None = None,
+    stats: HttpStats | None = None,
+    name: str = "http-connection",
+    connections: set[Task] | None = None,
+) -> None:
+    """Accept connections on ``listener`` until cancelled, at most ``max_connections`` at
+    a time, each served by :func:`serve_connection` in its own system task ``name``.
+
+    With ``connections``, the live connection tasks are kept in that set (so their owner
+    can stop them) and are cancelled, without waiting, when accepting stops.
+    """
+    slots = Semaphore(max_connections)
+
+    async def connection(stream: net.SocketStream) -> None:
+        try:
+            await serve_connection(stream, handler, limits, stats)
+        finally:
+            slots.release()
+            if connections is not None:
+                connections.discard(current_task())
+
+    try:
+        while True:
+            await slots.acquire()
+            try:
+                stream = await listener.accept()
+            except BaseException:
+                slots.release()
+                raise
+            task = await spawn(connection, stream, name=name, system=True)
+            if connections is not None:
+                connections.add(task)
+    finally:
+        if connections is not None:
+            for task in list(connections):
+                await task.cancel(wait=False)
 
 
 # -- the client side --------------------------------------------------------------------

@@ -27,19 +27,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, net
-from ..api import current_task, run, shutdown, spawn
+from ..api import run, shutdown, spawn
 from ..cancel import move_on_after
 from ..graceful import ShutdownReport
 from ..runstate import current_kernel
 from ..signals import open_signal_receiver
 from ..supervise import Restart
-from ..sync import Event, Semaphore
+from ..sync import Event
 from ..task import Task
 from ..telemetry import Metrics, SlowStepDetector
 from .app import Api
 from .config import RESTART_ONLY, ConfigError, DaemonConfig, load_config
 from .events import EventLog
-from .http import HttpStats, Limits, serve_connection
+from .http import HttpStats, Limits, serve_listener
 from .paths import prepare_socket_dir
 from .registry import AgentHost
 from .state import Loaded, StateError, StateStore, StateWriter
@@ -280,29 +280,15 @@ class Daemon:
     # -- services -------------------------------------------------------------------------
     async def _serve_api(self, listener: net.Listener) -> None:
         """Accept connections, at most ``max_connections`` at a time, each in its own task."""
-        slots = Semaphore(self.max_connections)
-        try:
-            while True:
-                await slots.acquire()
-                try:
-                    stream = await listener.accept()
-                except BaseException:
-                    slots.release()
-                    raise
-                task = await spawn(
-                    self._connection, stream, slots, name="api-connection", system=True
-                )
-                self._connections.add(task)
-        finally:
-            for task in list(self._connections):
-                await task.cancel(wait=False)
-
-    async def _connection(self, stream: net.SocketStream, slots: Semaphore) -> None:
-        try:
-            await serve_connection(stream, self.api.handle, self.limits, self.http_stats)
-        finally:
-            slots.release()
-            self._connections.discard(current_task())
+        await serve_listener(
+            listener,
+            self.api.handle,
+            max_connections=self.max_connections,
+            limits=self.limits,
+            stats=self.http_stats,
+            name="api-connection",
+            connections=self._connections,
+        )
 
     async def _watch_signals(self) -> None:
         """SIGTERM or a first SIGINT stops gracefully, a second SIGINT forces, SIGHUP reloads."""

@@ -45,7 +45,9 @@ from tiffany.daemon.http import (
     Request,
     Response,
     StreamingResponse,
+    compile_route,
     json_response,
+    match_route,
 )
 from tiffany.models import ModelClient, Redactor
 
@@ -103,8 +105,7 @@ class ChatApp:
             ("POST", "/api/runs/{id}/stop", self.stop_run),
             ("POST", "/api/runs/{id}/resume", self.resume_run),
         ):
-            regex = re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
-            self.routes.append((method, regex, route))
+            self.routes.append((method, compile_route(pattern), route))
 
     def publish(self, event: str, **fields: Any) -> None:
         self.events.publish(event, **self.redactor(fields))
@@ -121,23 +122,18 @@ class ChatApp:
         if method == "POST" and "json" not in (request.header("content-type") or ""):
             raise HttpError(415, "send JSON (content-type: application/json)")
         path = request.path.rstrip("/") or "/"
-        allowed = []
-        for route_method, regex, route in self.routes:
-            match = regex.fullmatch(path)
-            if match is None:
-                continue
-            if route_method != method:
-                allowed.append(route_method)
-                continue
+        found = match_route(self.routes, method, path)
+        if not isinstance(found, list):
+            route, params = found
             try:
-                return await route(request, match.groupdict())
+                return await route(request, params)
             except UnknownChat as error:
                 raise HttpError(404, str(error)) from None
             except RunRefused as error:
                 raise HttpError(409, str(error)) from None
             except TokimonError as error:
                 raise HttpError(400, str(error)) from None
-        if allowed:
+        if found:
             raise HttpError(405, f"{request.method} is not allowed on {path}")
         raise HttpError(404, f"no such page: {path}")
 

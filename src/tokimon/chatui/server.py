@@ -1,7 +1,7 @@
 """``tokimon chat-ui``: the chat UI's web server, on a tiffany kernel.
 
 One kernel runs everything: the listener, one system task per connection served by the
-daemon's HTTP layer (:func:`tiffany.daemon.http.serve_connection`, h11 on the kernel's
+daemon's HTTP layer (:func:`tiffany.daemon.http.serve_listener`, h11 on the kernel's
 sockets), the chat turns and the runs. There is no second event loop; model calls and
 blocking file work go to worker threads the way they do in ``tokimon run``.
 
@@ -29,7 +29,7 @@ from typing import TextIO
 import tiffany
 from tiffany import net
 from tiffany.daemon.events import EventLog
-from tiffany.daemon.http import HttpStats, Limits, serve_connection
+from tiffany.daemon.http import HttpStats, Limits, serve_listener
 from tiffany.models import ConfigError, ModelClient, Redactor, client
 
 from .. import __version__
@@ -165,24 +165,14 @@ class _Server:
             webbrowser.open(url)
 
     async def _accept(self, listener: net.Listener, app: ChatApp) -> None:
-        slots = tiffany.Semaphore(MAX_CONNECTIONS)
-        limits = Limits(idle_timeout=120.0)
-        stats = HttpStats()
-
-        async def connection(stream: net.SocketStream) -> None:
-            try:
-                await serve_connection(stream, app.handle, limits, stats)
-            finally:
-                slots.release()
-
-        while True:
-            await slots.acquire()
-            try:
-                stream = await listener.accept()
-            except BaseException:
-                slots.release()
-                raise
-            await tiffany.spawn(connection, stream, name="chat-ui-connection", system=True)
+        await serve_listener(
+            listener,
+            app.handle,
+            max_connections=MAX_CONNECTIONS,
+            limits=Limits(idle_timeout=120.0),
+            stats=HttpStats(),
+            name="chat-ui-connection",
+        )
 
     async def _watch_signals(self, received: tiffany.SignalReceiver) -> None:
         async for signum in received:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from ..client import DEFAULT_TIMEOUT, DaemonUnreachable, RequestFailed
+from ..client import DEFAULT_TIMEOUT, DaemonUnreachable, RequestFailed, WaitingClient
 from ..paths import resolve_socket_path
 from . import ERROR_MARK, TOKEN_ENV, grpc_socket_path
 from .v1 import daemon_pb2 as pb
@@ -64,7 +63,7 @@ class GrpcUnreachable(DaemonUnreachable):
         )
 
 
-class GrpcDaemonClient:
+class GrpcDaemonClient(WaitingClient):
     """Talks to one daemon over one gRPC channel: its Unix socket, or loopback TCP.
 
     ``socket_path`` is the daemon's HTTP socket (``--socket``); the gRPC socket beside it
@@ -237,32 +236,6 @@ class GrpcDaemonClient:
             raise failure from None
         finally:
             call.cancel()  # a no-op once the stream has ended
-
-    # -- waiting ----------------------------------------------------------------------------
-    def wait_until_ready(self, timeout: float = 10.0, interval: float = 0.02) -> dict[str, Any]:
-        """Poll ``Health`` until the daemon answers; raise the last failure after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return self.health()
-            except (DaemonUnreachable, RequestFailed):
-                self.close()
-                if time.monotonic() >= deadline:
-                    raise
-            time.sleep(interval)
-
-    def wait_until_gone(self, timeout: float = 30.0, interval: float = 0.05) -> bool:
-        """Poll until nothing answers; False if it still does after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                self.health()
-            except DaemonUnreachable:
-                return True
-            except RequestFailed:
-                pass
-            time.sleep(interval)
-        return False
 
 
 __all__ = ["HTTP_STATUS", "GrpcDaemonClient", "GrpcUnreachable"]
