@@ -22,6 +22,9 @@ from tiffany.models.testing import ScriptedServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
+# A page state is waited for, not a time: the bound only ends a test that hangs, and is
+# generous because runs start real agent sessions on a machine other tests load too.
+expect.set_options(timeout=60_000)
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
