@@ -29,7 +29,7 @@ Each stage runs in a subprocess of its own, so its memory is its own:
 * ``rerun``: the same build again over that output, nothing changed (issue 6);
 * ``ask``: ``cocowiki.ask.ask`` over the built wiki, a few questions in one process
   (generic ones and the names of the classes referenced most), each timed on its own;
-* ``verify``: ``cocowiki.verify.run_verify_command`` (``cw verify --json``) when that
+* ``verify``: ``cocowiki.verify.command.run_verify_command`` (``cw verify --json``) when that
   module exists, else a note;
 * ``edit``: one line inside one Python function of one file of the working copy changed
   (a comment appended to its last ``return``), then the build again (issue 6).
@@ -345,7 +345,7 @@ def _ask(repo: Path, output: Path, workers: int) -> dict[str, Any]:
 def _verify(repo: Path, output: Path, workers: int) -> dict[str, Any]:
     from cocowiki.index import IndexConfig
 
-    verify = importlib.import_module("cocowiki.verify")  # another helper's, maybe not yet
+    verify = importlib.import_module("cocowiki.verify.command")
     out, err = io.StringIO(), io.StringIO()
     status = verify.run_verify_command(
         repo, output, as_json=True, index_config=IndexConfig(use_git=False), stdout=out, stderr=err

@@ -21,9 +21,9 @@ from .config import WikiConfig, load_config
 from .console import ProgressCallback
 from .index import IndexConfig
 from .pages.builder import BuildConfig, BuildError, build_wiki
-from .pages.command import build_config
 from .pages.explain import explain_dirty as _explain
 from .pages.manifest import read_manifest
+from .pages.settings import build_config
 from .pages.verification import DiagramChecker
 from .paths import output_dir
 from .results import Answer, BuildResult, DirtyExplanation, VerifyReport, from_json

@@ -22,11 +22,12 @@ from .console import report_error
 from .index.command import run_index_command
 from .mcp import DEFAULT_PORT, run_mcp_command
 from .pages.builder import BuildConfig
-from .pages.command import build_config, run_build_command
-from .pages.explain import run_explain_dirty_command
+from .pages.command import run_build_command
+from .pages.explaincommand import run_explain_dirty_command
+from .pages.settings import build_config
 from .paths import output_dir
 from .plan.command import run_plan_command
-from .verify import run_validate_footprints_command, run_verify_command
+from .verify.command import run_validate_footprints_command, run_verify_command
 from .viewer.serve import run_serve_command
 
 app = typer.Typer(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from .console import (
     styled,
     table,
 )
-from .errors import TokimonError
+from .errors import TokimonError, UsageError
 from .manager import (
     Manager,
     ManagerSettings,
@@ -42,16 +41,11 @@ from .manager import (
     resumable,
 )
 from .session import execute, make_manager
-from .tools import ToolConfig
 from .trace import format_event, read_trace
 from .workflow import load_state, report_from_state
 from .workspace import RunPaths, Workspace, display_status
 
 MODEL_ENV = "TOKIMON_MODEL"
-
-
-class UsageError(TokimonError):
-    """Bad command-line input."""
 
 
 def _repository(repo: Path | None) -> Path:
@@ -126,32 +120,6 @@ def spending_limit(max_calls: int | None, max_tokens: int | None) -> SpendingLim
     if max_calls is None and max_tokens is None:
         return None
     return SpendingLimit(max_calls=max_calls, max_tokens=max_tokens)
-
-
-def tool_config(path: Path | None, test_command: str | list[str] | None) -> ToolConfig:
-    """The tools' settings: the ``[tools]`` table of ``path`` (when given), with
-    ``test_command`` over its own. This is how ``web_fetch`` is turned on for a run."""
-    table: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"cannot read the config file {path}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"the config file {path} is not valid TOML: {exc}") from None
-        unknown = sorted(set(data) - {"tools"})
-        if unknown:
-            raise UsageError(
-                f"the config file {path} has unknown table(s) {', '.join(unknown)}; "
-                "it takes [tools] (see docs/tokimon/tools.md)"
-            )
-        table = dict(data.get("tools", {}))
-    if test_command:
-        table["test_command"] = test_command
-    try:
-        return ToolConfig.from_mapping(table)
-    except TokimonError as exc:
-        raise UsageError(f"{path}: {exc}" if path else str(exc)) from None
 
 
 Start = Callable[[Manager], Awaitable[RunOutcome]]

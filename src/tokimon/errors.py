@@ -16,6 +16,10 @@ class TokimonError(Exception):
     """A problem with the user's input or environment, explained in the message."""
 
 
+class UsageError(TokimonError):
+    """Bad input from the command line or a config file (exit status 2)."""
+
+
 class WorkspaceError(TokimonError):
     """The workspace or a run folder is missing, locked or damaged."""
 

@@ -7,16 +7,18 @@ skills, spending limit and trace.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import tiffany
 from tiffany.models import Client, ConfigError, SpendingLimit, client
 
-from .errors import TokimonError
+from .errors import TokimonError, UsageError
 from .manager import Manager, ManagerSettings, RunOutcome, TraceListener
 from .skills import SkillRegistry
-from .tools import Toolset
+from .tools import ToolConfig, Toolset
 from .workspace import Workspace
 
 CONFIG_NAME = "config.toml"
@@ -41,8 +43,6 @@ def make_manager(
 ) -> Manager:
     """The manager of a session on ``repo``: the workspace's ``config.toml`` (or
     ``config``) sets up the tools; a bad model spec is a :class:`ModelConfigError`."""
-    from .commands import tool_config  # the commands module imports this one
-
     space = Workspace.locate(repo, workspace, env)
     default_config = space.root / CONFIG_NAME
     chosen = config or (default_config if default_config.is_file() else None)
@@ -61,6 +61,32 @@ def make_manager(
         listeners=list(listeners),
         skills=SkillRegistry.for_workspace(space.root),
     )
+
+
+def tool_config(path: Path | None, test_command: str | list[str] | None) -> ToolConfig:
+    """The tools' settings: the ``[tools]`` table of ``path`` (when given), with
+    ``test_command`` over its own. This is how ``web_fetch`` is turned on for a run."""
+    table: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot read the config file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"the config file {path} is not valid TOML: {exc}") from None
+        unknown = sorted(set(data) - {"tools"})
+        if unknown:
+            raise UsageError(
+                f"the config file {path} has unknown table(s) {', '.join(unknown)}; "
+                "it takes [tools] (see docs/tokimon/tools.md)"
+            )
+        table = dict(data.get("tools", {}))
+    if test_command:
+        table["test_command"] = test_command
+    try:
+        return ToolConfig.from_mapping(table)
+    except TokimonError as exc:
+        raise UsageError(f"{path}: {exc}" if path else str(exc)) from None
 
 
 def execute(manager: Manager, start: Callable[[Manager], Awaitable[RunOutcome]]) -> RunOutcome:

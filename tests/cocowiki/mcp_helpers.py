@@ -23,7 +23,7 @@ from mcp.types import CallToolResult
 
 from cocowiki.config import load_config
 from cocowiki.pages import build_wiki
-from cocowiki.pages.command import build_config
+from cocowiki.pages.settings import build_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOOLS = ["ask", "search", "lookup_symbol", "read_page", "list_pages", "explain_dirty"]

@@ -24,7 +24,7 @@ from cocowiki.mermaid import NODE_MODULES_VARIABLE, MermaidChecker, parser_id
 from cocowiki.mermaid_cache import CACHE_FILE, DiagramCache
 from cocowiki.pages import build_wiki
 from cocowiki.pages.verification import PageDiagramChecks
-from cocowiki.verify import run_verify_command
+from cocowiki.verify.command import run_verify_command
 
 pytestmark = needs_mermaid
 

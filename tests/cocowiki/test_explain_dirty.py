@@ -24,7 +24,8 @@ from test_incremental import (  # noqa: F401 (fixtures)
 )
 
 from cocowiki.mermaid import MermaidChecker
-from cocowiki.pages.explain import explain_dirty, run_explain_dirty_command
+from cocowiki.pages.explain import explain_dirty
+from cocowiki.pages.explaincommand import run_explain_dirty_command
 
 pytestmark = needs_mermaid
 

@@ -20,7 +20,7 @@ from cocowiki.config import ResearchConfig
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import BuildConfig
 from cocowiki.pages.artifacts import ModuleNotebook, ResearchArtifact
-from cocowiki.verify import run_validate_footprints_command
+from cocowiki.verify.command import run_validate_footprints_command
 from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid

@@ -15,7 +15,7 @@ from test_incremental import make_shop
 
 from cocowiki.pages.artifacts import ModuleNotebook, ResearchQuestionArtifact
 from cocowiki.pages.researchcommand import run_explore_command, run_notebook_command
-from cocowiki.verify import run_validate_footprints_command
+from cocowiki.verify.command import run_validate_footprints_command
 from tiffany.models.testing import ScriptedServer
 
 KEY = "sk-test-scout-0123456789abcdef"

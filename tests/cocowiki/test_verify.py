@@ -19,7 +19,7 @@ from verify_helpers import (
 )
 
 from cocowiki.pages.verification import DiagramChecker
-from cocowiki.verify import run_verify_command
+from cocowiki.verify.command import run_verify_command
 
 
 class _Terminal(io.StringIO):

@@ -24,7 +24,7 @@ from test_writer_subpages import ORDERS, TOTALS, script
 from cocowiki.config import WriterConfig
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import BuildConfig, run_build_command
-from cocowiki.pages.explain import run_explain_dirty_command
+from cocowiki.pages.explaincommand import run_explain_dirty_command
 
 pytestmark = needs_mermaid
 

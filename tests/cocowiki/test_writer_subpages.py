@@ -25,8 +25,8 @@ from test_writer_pack import answers, asked, build_with_model, guide, marker, mo
 from cocowiki.config import load_config
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import BuildError
-from cocowiki.pages.command import build_config
-from cocowiki.verify import run_verify_command
+from cocowiki.pages.settings import build_config
+from cocowiki.verify.command import run_verify_command
 from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid

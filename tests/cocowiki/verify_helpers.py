@@ -19,7 +19,7 @@ from build_helpers import SMALL_PAGES, copy_fixture
 from cocowiki.mermaid import MermaidChecker, mermaid_available
 from cocowiki.pages import build_wiki
 from cocowiki.pages.verification import DiagramChecker
-from cocowiki.verify import run_validate_footprints_command, run_verify_command
+from cocowiki.verify.command import run_validate_footprints_command, run_verify_command
 
 #: Makes ``app.py`` of the fixture a script: the entry-point grep then finds one match.
 MAIN_GUARD = '\n\nif __name__ == "__main__":\n    main()\n'

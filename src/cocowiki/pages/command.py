@@ -11,20 +11,18 @@ nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..config import ConfigError, WikiConfig, load_config
 from ..console import EXIT_OK, report_error, terminal_progress
 from ..errors import CocowikiError
 from ..paths import output_dir
 from ..results import BuildResult, to_json
 from .builder import BuildConfig
 from .estimate import estimate_build
-from .writerrun import RunLimits
+from .settings import load_build_config
 
 EXIT_UNVERIFIED = 1
 
@@ -73,39 +71,6 @@ def run_build_command(
             err.write(f"cw build: {result.unverified} pages are not verified (--strict)\n")
         return EXIT_UNVERIFIED
     return EXIT_OK
-
-
-def load_build_config(output: Path) -> BuildConfig:
-    """The build settings of ``<output>/config.toml`` (the defaults when there is none)."""
-    return build_config(load_config(output))
-
-
-def build_config(
-    wiki: WikiConfig,
-    *,
-    model: str | None = None,
-    pages: str | None = None,
-    jobs: int = 4,
-    max_calls: int | None = None,
-    max_cost: float | None = None,
-) -> BuildConfig:
-    """The settings of one build: ``config.toml``'s, with the command line's flags
-    (``--model`` over ``[writer] model``); a bad flag raises :class:`ConfigError`."""
-    writer = wiki.writer
-    if model:
-        writer = dataclasses.replace(writer, kind="model", model=model)
-    selected = None
-    if pages is not None:
-        selected = tuple(dict.fromkeys(part.strip() for part in pages.split(",") if part.strip()))
-        if not selected:
-            raise ConfigError("--pages needs page ids, e.g. --pages overview,src_app")
-    try:
-        limits = RunLimits(selected, jobs, max_calls, max_cost)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    return BuildConfig(
-        index=wiki.index, plan=wiki.plan, writer=writer, limits=limits, research=wiki.research
-    )
 
 
 def format_summary(result: BuildResult) -> str:

@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from ..console import EXIT_OK, report_error
 from ..errors import CocowikiError
 from ..index import IndexResult, index_repository
 from ..index.store import catalog_path, load_file_keys
-from ..paths import output_dir
 from ..plan import plan_modules
 from ..plan.model import Module, ModuleTree
-from ..results import DirtyExplanation, to_json
 from .builder import _BUILD_CODE, BuildConfig
-from .command import load_build_config
 from .dossier import build_dossier
 from .entrypoints import find_entry_points
 from .facts import RepositoryFacts
@@ -92,52 +87,10 @@ class Explanation:
     def text(self) -> str:
         if self.status == "clean":
             return f"{self.page}: clean\n"
-        lines = [f"{self.page}: {_STATUS_TEXT[self.status]}"]
+        lines = [f"{self.page}: {STATUS_TEXT[self.status]}"]
         for reason in self.reasons:
             lines.append("  " + " -> ".join(reason.chain))
         return "\n".join(lines) + "\n"
-
-
-def run_explain_dirty_command(
-    repo: Path | None,
-    output: Path | None,
-    page: str,
-    *,
-    as_json: bool = False,
-    config: BuildConfig | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    """Print why ``page`` would be rebuilt (or ``clean``); exit 2 on bad input.
-
-    ``config`` defaults to the output's ``config.toml``, as for ``cw build``.
-    """
-    from ..api import explain_with  # the library's explain_dirty; it imports this module
-    from ..verify.command import repository_of
-
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
-    try:
-        output_path = output_dir(repo, output)
-        repo_path = repository_of(output_path, repo)
-        settings = config or load_build_config(output_path)
-        explanation = explain_with(repo_path, output_path, page, settings)
-    except CocowikiError as exc:
-        return report_error("explain-dirty", str(exc), as_json, out, err)
-    if as_json:
-        out.write(json.dumps(to_json(explanation), sort_keys=True) + "\n")
-    else:
-        out.write(format_explanation(explanation))
-    return EXIT_OK
-
-
-def format_explanation(explanation: DirtyExplanation) -> str:
-    """``PAGE: clean``, or the page's status and one chain of changes a line."""
-    if explanation.status == "clean":
-        return f"{explanation.page}: clean\n"
-    lines = [f"{explanation.page}: {_STATUS_TEXT[explanation.status]}"]
-    lines += ["  " + " -> ".join(reason.chain) for reason in explanation.reasons]
-    return "\n".join(lines) + "\n"
 
 
 def explain_dirty(
@@ -266,7 +219,7 @@ def _current_index(
     return index
 
 
-_STATUS_TEXT = {
+STATUS_TEXT = {
     "dirty": "dirty",
     "depends": "clean unless the summary of a rebuilt sub-page changes",
 }

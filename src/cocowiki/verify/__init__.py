@@ -8,14 +8,13 @@ A wiki is checked against the repository as it is now, without building anything
 * every Mermaid block of every page parses with the real ``mermaid`` parser;
 * every internal link (pages, heading anchors, files) resolves.
 
-The public surface: :func:`verify_wiki` (a :class:`VerifyReport`),
-:func:`run_verify_command` for ``cw verify`` and :func:`run_validate_footprints_command`
-for ``cw research validate-footprints``. See ``docs/cocowiki/verify.md``.
+The public surface: :func:`verify_wiki` (a :class:`VerifyReport`); the commands
+``cw verify`` and ``cw research validate-footprints`` are in :mod:`.command`, over the
+library's :func:`cocowiki.verify`. See ``docs/cocowiki/verify.md``.
 """
 
 from __future__ import annotations
 
-from .command import run_validate_footprints_command, run_verify_command
 from .failures import Failure, Tally
 from .verifier import VerifyReport, verify_wiki
 from .wiki import VerifyError
@@ -25,7 +24,5 @@ __all__ = [
     "Tally",
     "VerifyError",
     "VerifyReport",
-    "run_validate_footprints_command",
-    "run_verify_command",
     "verify_wiki",
 ]

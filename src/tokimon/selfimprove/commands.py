@@ -15,9 +15,9 @@ from pathlib import Path
 from tiffany.cluster import JobsError, check_executor
 
 from ..bench.attempt import attempt_env
-from ..commands import CommandOptions, UsageError, _model_spec, _repository
+from ..commands import CommandOptions, _model_spec, _repository
 from ..console import EXIT_FAILED, EXIT_OK
-from ..errors import TokimonError
+from ..errors import TokimonError, UsageError
 from ..manager import check_goal
 from . import gitrepo
 from .evaluation import eval_command
