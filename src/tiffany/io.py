@@ -114,6 +114,11 @@ class IORegistry:
                 self.waiting -= 1
                 self._reschedule(task, None, ClosedResourceError(f"fd {fd} was closed"))
 
+    @property
+    def wakeup_fd(self) -> int:
+        """The descriptor whose write wakes ``poll`` (for ``signal.set_wakeup_fd``)."""
+        return self._wake_send.fileno()
+
     def wake(self) -> None:
         """Interrupt ``poll`` from another thread or a signal handler."""
         # A full pipe means the loop wakes anyway; a closed one means the kernel is gone.

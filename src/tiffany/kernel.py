@@ -102,7 +102,7 @@ class Kernel:
         # the world outside: descriptors, threads, signals
         self.io = IORegistry(self.reschedule, self._woken)
         self.threads = WorkerThreads(self.io.wake, max_threads)
-        self.signals = SignalRouter(self.io.wake, self._unrouted_signal)
+        self.signals = SignalRouter(self.io.wake, self._unrouted_signal, self.io.wakeup_fd)
         # instruments
         self._instruments: list[object] = []
         self._hooks: dict[str, list[Callable[..., None]]] = {}

@@ -44,9 +44,16 @@ class SignalRouter:
     """Installs Python signal handlers that only note the signal and wake the loop; the
     loop then routes each signal to its receivers, or to ``unrouted`` when it has none."""
 
-    def __init__(self, wake: Callable[[], None], unrouted: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        wake: Callable[[], None],
+        unrouted: Callable[[int], None],
+        wakeup_fd: int | None = None,
+    ) -> None:
         self._wake = wake
         self._unrouted = unrouted
+        self._wakeup_fd = wakeup_fd
+        self._saved_wakeup_fd: int | None = None
         self.pending: deque[int] = deque()
         self.receivers: dict[int, list[SignalReceiver]] = {}
         self._saved: dict[int, Any] = {}
@@ -54,6 +61,12 @@ class SignalRouter:
     def install(self, signums: Iterable[int]) -> None:
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("signals can only be handled by a kernel in the main thread")
+        if self._wakeup_fd is not None and self._saved_wakeup_fd is None:
+            # A signal may be delivered to any thread; Python then runs the handler in the
+            # main thread only once it executes bytecode again, which it does not while it
+            # waits in select() with no timeout. The C-level handler writes to this fd,
+            # which wakes that select, so the handler runs at once.
+            self._saved_wakeup_fd = signal.set_wakeup_fd(self._wakeup_fd, warn_on_full_buffer=False)
         for signum in signums:
             if signum not in self._saved:
                 self._saved[signum] = signal.signal(signum, self._on_signal)
@@ -66,6 +79,9 @@ class SignalRouter:
     def restore_all(self) -> None:
         for signum in list(self._saved):
             self.release(signum)
+        if self._saved_wakeup_fd is not None:
+            signal.set_wakeup_fd(self._saved_wakeup_fd)
+            self._saved_wakeup_fd = None
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         # Runs between two bytecodes of whatever the main thread was doing: only note

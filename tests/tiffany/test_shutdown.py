@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +212,37 @@ def test_signal_receiver_gets_signals_as_a_stream() -> None:
     previous = signal.getsignal(signal.SIGHUP)
     assert tiffany.run(main) == [signal.SIGUSR1, signal.SIGHUP]
     assert signal.getsignal(signal.SIGHUP) is previous
+
+
+def _waiting_for_io(native_id: int) -> bool:
+    """Whether the thread waits in epoll/select/poll (not, say, for the GIL)."""
+    wchan = Path(f"/proc/self/task/{native_id}/wchan").read_text()
+    return "poll" in wchan or "select" in wchan
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").is_file(), reason="reads /proc (Linux)")
+@pytest.mark.timeout(60)
+def test_a_signal_that_lands_on_another_thread_still_wakes_an_idle_kernel() -> None:
+    """The OS may hand a process's signal to any of its threads; Python runs the handler
+    in the main thread only, once that thread runs again. A kernel idle in select() must
+    be woken all the same (the C handler writes to the kernel's wake-up descriptor)."""
+    main_thread = threading.get_native_id()
+    ready = threading.Event()
+
+    def other_thread() -> None:
+        ready.wait()
+        while not _waiting_for_io(main_thread):  # until the kernel waits with no timeout
+            time.sleep(0.001)
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)  # to this thread
+
+    async def main() -> int:
+        with tiffany.open_signal_receiver(signal.SIGUSR1) as signals:
+            ready.set()
+            return await signals.receive()
+
+    sender = threading.Thread(target=other_thread)
+    sender.start()
+    try:
+        assert tiffany.run(main) == signal.SIGUSR1
+    finally:
+        sender.join()

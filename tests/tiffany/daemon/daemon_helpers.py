@@ -184,7 +184,12 @@ class DaemonProcess:
 
     def wait(self, timeout: float = 30.0) -> int:
         assert self.process is not None
-        return self.process.wait(timeout)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"the daemon did not exit within {timeout:g} s; its log:\n{self.stderr()}"
+            ) from None
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
