@@ -178,7 +178,8 @@ def test_a_run_from_the_conversation_reaches_succeeded_and_shows_its_diff(
 def test_stop_a_run_then_resume_it(browser: playwright_api.Browser, tmp_path: Path) -> None:
     repo = copy_repo(tmp_path)
     script = [
-        {"text": "I can start a run for that.", "match": CHAT},
+        # repeat: a chat request sent again under load must not take the planner's answer
+        {"text": "I can start a run for that.", "match": CHAT, "repeat": True},
         plan(FIX_STEP),
         call("read_file", path="dates.py"),
         {"fault": "hang"},
