@@ -10,6 +10,13 @@ diagrams only with a ``node_modules`` folder named by ``COCOWIKI_NODE_MODULES``.
 ``COCOWIKI_REQUIRE_BUNDLE=1`` to make that an error instead (for a release). An editable
 install makes no bundle: a checkout uses its own ``node_modules`` after ``npm ci``.
 See docs/cocowiki/viewer.md.
+
+With ``TIFFANY_COMPILE=1`` the wheel also carries tiffany's hot kernel modules (named in
+``[tool.tiffany.compile]`` of pyproject.toml) compiled by mypyc; their ``.py`` files stay
+beside them as the reference and the fallback. Where mypy is missing or no C compiler
+works, the wheel is pure Python after a warning (``TIFFANY_COMPILE=require`` makes that
+an error). An editable install is never compiled: a checkout runs the source it edits.
+See docs/tiffany/compiled.md.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, Extension, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).parent.resolve()
@@ -89,4 +98,85 @@ class BuildPyWithBundle(build_py):
             )
 
 
-setup(cmdclass={"build_py": BuildPyWithBundle})
+# -- the compiled kernel -------------------------------------------------------------------
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+KERNEL_MODULES: list[str] = PROJECT["tool"]["tiffany"]["compile"]["modules"]
+
+
+def compile_mode() -> str:
+    """``""`` (pure Python), ``"1"`` (compile, fall back with a warning) or ``"require"``."""
+    mode = os.environ.get("TIFFANY_COMPILE", "").strip().lower()
+    if mode in ("", "0"):
+        return ""
+    if mode not in ("1", "require"):
+        raise SystemExit(f"tiffany: TIFFANY_COMPILE={mode!r}: use 1, require or leave it unset")
+    return mode
+
+
+def compile_failed(reason: str) -> None:
+    """Say once why the wheel is pure Python; stop the build when compiling is required."""
+    if compile_mode() == "require":
+        raise SystemExit(f"tiffany: cannot compile the kernel: {reason}")
+    print(
+        f"tiffany: WARNING: building pure Python, the kernel is not compiled ({reason})",
+        file=sys.stderr,
+    )
+
+
+class KernelDistribution(Distribution):
+    """Says there are extension modules when compiling is asked for, so the wheel is
+    tagged for this platform and ``build_ext`` runs; mypyc writes them there."""
+
+    def has_ext_modules(self) -> bool:
+        return bool(compile_mode())
+
+
+class CompileKernel(build_ext):
+    """``build_ext`` that compiles ``KERNEL_MODULES`` with mypyc, and leaves the
+    pure-Python modules alone when that fails (no mypy, no C compiler, no headers).
+
+    mypyc writes the C while options are finalized (setuptools prepares extensions
+    there); a failure is only reported by ``run``, because setuptools also finalizes this
+    command while asking for the build requirements, before mypy is installed.
+    """
+
+    def finalize_options(self) -> None:
+        self._failure: str | None = None
+        if compile_mode() and not self.editable_mode:
+            self.distribution.ext_modules = self._generate()
+        super().finalize_options()
+
+    def _generate(self) -> list[Extension]:
+        """mypyc's C for the kernel modules, as extensions to compile ([] if it cannot)."""
+        try:
+            from mypyc.build import mypycify
+        except ImportError:
+            self._failure = "mypy, which ships mypyc, is not installed in the build environment"
+            return []
+        paths = [f"src/tiffany/{name}.py" for name in KERNEL_MODULES]
+        try:
+            extensions: list[Extension] = mypycify(paths, opt_level="3", group_name="tiffany")
+        except (Exception, SystemExit) as exc:  # mypy reports type errors by exiting
+            self._failure = f"mypyc: {type(exc).__name__}: {exc}"
+            return []
+        return extensions
+
+    def run(self) -> None:
+        if self.editable_mode and compile_mode():
+            print("tiffany: an editable install runs the kernel's source; not compiled")
+            return
+        if self._failure is not None:
+            compile_failed(self._failure)
+            return
+        try:
+            super().run()
+        except Exception as exc:  # a compiler's failure has no single exception type
+            for path in self.get_outputs():  # half a compiled kernel would not import
+                Path(path).unlink(missing_ok=True)
+            compile_failed(f"{type(exc).__name__}: {exc}")
+
+
+setup(
+    distclass=KernelDistribution,
+    cmdclass={"build_py": BuildPyWithBundle, "build_ext": CompileKernel},
+)

@@ -1,4 +1,4 @@
-"""Each package exports exactly the names its API reference page documents, in a sorted
+"""Each package exports exactly the names its API reference page documents in its
 ``__all__``, each with a docstring of its own (as httpx's test_exported_members)."""
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ def documented(package: str) -> list[str]:
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_all_is_sorted_and_is_what_the_reference_documents(package: str) -> None:
+def test_all_is_what_the_reference_documents(package: str) -> None:
+    # The order of ``__all__`` is ruff's to keep (RUF022: constants, classes, functions).
     module = importlib.import_module(package)
-    assert module.__all__ == sorted(module.__all__)
-    assert sorted(documented(package)) == module.__all__
+    assert sorted(documented(package)) == sorted(module.__all__)
 
 
 @pytest.mark.parametrize("package", PACKAGES)

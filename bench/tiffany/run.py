@@ -49,6 +49,8 @@ from benchlib import QUICK_SCALE, UNITS, WORKLOADS
 from rich.console import Console
 from rich.table import Table
 
+import tiffany
+
 HERE = Path(__file__).resolve().parent
 LATENESS = ("mean", "p99", "max")
 
@@ -123,6 +125,8 @@ def machine_info() -> dict[str, Any]:
         "cpu": _cpu_model(),
         "cpus": os.cpu_count(),
     }
+    # The children import the same tiffany (same interpreter and path): say which build.
+    info["tiffany_build"] = "compiled by mypyc" if tiffany.COMPILED else "pure Python"
     for runtime in RUNTIMES:
         if runtime.package is not None:
             try:
@@ -173,6 +177,7 @@ def print_tables(
     has_tiffany = any(r.key == "tiffany" for r in runtimes)
     versions = ", ".join(
         f"{r.label} {meta[f'{r.key}_version']}"
+        + (f" ({meta['tiffany_build']})" if r.key == "tiffany" else "")
         for r in RUNTIMES
         if meta.get(f"{r.key}_version") and r in runtimes
     )

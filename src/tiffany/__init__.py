@@ -5,7 +5,10 @@ trio: priorities, cancel scopes and timeouts, a virtual clock for deterministic 
 I/O, threads, synchronisation and bounded channels. Start with :func:`run`.
 """
 
+from importlib.machinery import EXTENSION_SUFFIXES
+
 from . import from_thread, net, telemetry
+from . import kernel as _kernel_module
 from .admission import Admission, OverLimit, Pressure
 from .api import (
     current_task,
@@ -55,7 +58,12 @@ from .traps import sleep, sleep_until, yield_now
 
 __version__ = "0.1.0"
 
+COMPILED: bool = (_kernel_module.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES))
+"""True when the kernel's hot modules run compiled by mypyc (a wheel built with
+``TIFFANY_COMPILE=1``, see docs/tiffany/compiled.md), False when they run as Python."""
+
 __all__ = [
+    "COMPILED",
     "Admission",
     "BudgetExceeded",
     "BusyResourceError",

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 
+def caused_by(error: BaseException, cause: BaseException | None) -> BaseException:
+    """``error`` chained to ``cause``, as ``raise error from cause`` would chain it.
+
+    Spelled as an assignment because the compiled build (mypyc) drops the ``from`` clause of
+    a ``raise``; setting ``__cause__`` (``None`` included) also suppresses the context.
+    """
+    error.__cause__ = cause
+    return error
+
+
 class TiffanyError(Exception):
     """Base class of every error the runtime raises on purpose."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .budget import CpuBudget
 from .cancel import CancelScope
-from .errors import Cancelled
+from .errors import Cancelled, caused_by
 from .kernel import CoroutineFunction, Kernel
 from .priority import Priority
 from .runstate import current_kernel
@@ -120,7 +120,7 @@ class TaskGroup:
         if self._errors:
             errors, self._errors = self._errors, []
             if errors[0] is exc:
-                raise BaseExceptionGroup("a task group body failed", errors) from None
+                raise caused_by(BaseExceptionGroup("a task group body failed", errors), None)
             raise BaseExceptionGroup("tasks in a task group failed", errors)
         if cancelled_while_waiting and not handled:
             raise Cancelled()

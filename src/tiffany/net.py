@@ -46,22 +46,19 @@ class SocketStream:
         if self._closed:
             raise ClosedResourceError("recv on a closed stream")
         if self._pending:
-            data = bytes(self._pending[:max_bytes])
+            buffered = bytes(self._pending[:max_bytes])
             del self._pending[:max_bytes]
-            return data
+            return buffered
         sock = self.socket
         if self._drained:
             # In request/response traffic the answer is never there yet when the last
             # read emptied the buffer: wait first rather than pay for a failed system call.
             await wait_readable(sock)
         size = max(max_bytes, DEFAULT_RECV)  # read big, so we know when we drained it
-        while True:
-            try:
-                data = sock.recv(size)
-            except BlockingIOError:
-                await wait_readable(sock)
-            else:
-                break
+        data = _recv_now(sock, size)
+        while data is None:
+            await wait_readable(sock)
+            data = _recv_now(sock, size)
         self._drained = len(data) < size
         if len(data) > max_bytes:
             self._pending += data[max_bytes:]
@@ -87,9 +84,8 @@ class SocketStream:
         sock = self.socket
         view = memoryview(data)
         while view:
-            try:
-                sent = sock.send(view)
-            except BlockingIOError:
+            sent = _send_now(sock, view)
+            if sent is None:
                 await wait_writable(sock)
             else:
                 view = view[sent:]
@@ -152,22 +148,10 @@ class Listener:
         while True:
             if self._closed:
                 raise ClosedResourceError("accept on a closed listener")
-            try:
-                conn, _ = self.socket.accept()
-            except BlockingIOError:
-                await wait_readable(self.socket)
-            except OSError as error:
-                # Out of file descriptors or a connection reset before accept: the
-                # listener itself is fine, so log and keep serving.
-                if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    log.warning("accept failed (%s); retrying", error)
-                    await wait_readable(self.socket)
-                elif error.errno == errno.ECONNABORTED:
-                    continue
-                else:
-                    raise
-            else:
+            conn = _accept_now(self.socket)
+            if conn is not None:
                 return SocketStream(conn)
+            await wait_readable(self.socket)
 
     async def serve(self, handler: Handler) -> None:
         """Accept forever, running ``handler(stream)`` for each connection in its own task.
@@ -202,6 +186,39 @@ class Listener:
         self.close()
 
 
+# The system calls below are tried at once; None means "would block, wait and retry".
+# Each is its own function so that the wait happens outside an exception handler: an
+# error raised while waiting then carries no BlockingIOError as its context.
+def _recv_now(sock: socket.socket, size: int) -> bytes | None:
+    try:
+        return sock.recv(size)
+    except BlockingIOError:
+        return None
+
+
+def _send_now(sock: socket.socket, view: memoryview) -> int | None:
+    try:
+        return sock.send(view)
+    except BlockingIOError:
+        return None
+
+
+def _accept_now(sock: socket.socket) -> socket.socket | None:
+    try:
+        return sock.accept()[0]
+    except BlockingIOError:
+        return None
+    except OSError as error:
+        # Out of file descriptors or a connection reset before accept: the listener
+        # itself is fine, so log and keep serving.
+        if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+            log.warning("accept failed (%s); retrying", error)
+            return None
+        if error.errno == errno.ECONNABORTED:
+            return None
+        raise
+
+
 async def _handle(handler: Handler, stream: SocketStream) -> None:
     try:
         await handler(stream)
@@ -219,9 +236,10 @@ async def _resolve(host: str, port: int, passive: bool = False) -> list[Any]:
             host, port, type=socket.SOCK_STREAM, flags=flags | socket.AI_NUMERICHOST
         )
     except socket.gaierror:
-        return await to_thread(
-            socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, 0, flags, cancellable=True
-        )
+        pass  # a name: resolve it in a thread, outside the handler (no gaierror as context)
+    return await to_thread(
+        socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, 0, flags, cancellable=True
+    )
 
 
 async def _connect(sock: socket.socket, address: Any) -> None:

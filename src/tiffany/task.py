@@ -7,7 +7,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .cancel import CancelScope
-from .errors import Cancelled, TaskCancelled, TaskError
+from .errors import Cancelled, TaskCancelled, TaskError, caused_by
 from .priority import Priority
 from .traps import block
 
@@ -188,9 +188,9 @@ class Task:
         if self._state is FINISHED:
             return self._result
         if self._state is CANCELLED:
-            raise TaskCancelled(f"task {self.name!r} was cancelled") from self._exception
+            raise caused_by(TaskCancelled(f"task {self.name!r} was cancelled"), self._exception)
         if self._state is FAILED:
-            raise TaskError(f"task {self.name!r} failed") from self._exception
+            raise caused_by(TaskError(f"task {self.name!r} failed"), self._exception)
         raise RuntimeError(f"task {self.name!r} has not finished (state {self._state.value})")
 
     def _request_cancel(self) -> None:

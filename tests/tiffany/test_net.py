@@ -135,6 +135,34 @@ def test_recv_is_cancelled_by_a_timeout_on_the_virtual_clock() -> None:
     assert now == 5.0
 
 
+def test_a_timeout_during_recv_carries_no_would_block_error_as_its_context() -> None:
+    """A traceback of a cancelled read shows the cancellation, not the internal
+    ``BlockingIOError`` of the first non-blocking attempt."""
+
+    async def silent(stream: net.SocketStream) -> None:
+        await tiffany.sleep(3600)
+
+    async def main() -> list[type[BaseException]]:
+        async with await net.listen_tcp() as listener:
+            server = await tiffany.spawn(listener.serve, silent)
+            async with await net.open_tcp("127.0.0.1", listener.port) as stream:
+                try:
+                    with tiffany.fail_after(5):
+                        await stream.recv()
+                except tiffany.TooSlowError as error:
+                    chain: list[type[BaseException]] = []
+                    cause: BaseException | None = error
+                    while cause is not None:
+                        chain.append(type(cause))
+                        cause = cause.__context__
+            await server.cancel()
+        return chain
+
+    chain = tiffany.run(main, clock=tiffany.VirtualClock())
+    assert chain[0] is tiffany.TooSlowError
+    assert BlockingIOError not in chain
+
+
 def test_closing_a_stream_wakes_its_reader_with_closed_resource_error() -> None:
     async def main() -> type[BaseException]:
         left, right = socket.socketpair()

@@ -168,10 +168,6 @@ def test_a_run_from_the_conversation_reaches_succeeded_and_shows_its_diff(
         expect(diff.locator(".del")).to_contain_text(["if not 1 <= day <= 31:"])
         assert diff.locator(".add .tok-kw").count() > 0  # syntax colours
         screenshot(page, "run")
-        dark = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme="dark")
-        dark_page = open_page(dark, ui.base + "/") if False else None
-        del dark_page
-        dark.close()
         context.close()
 
 
