@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import importlib
 from collections.abc import Callable, Coroutine
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any, TypeVar
 
 from benchlib import (
@@ -118,15 +118,15 @@ def timers(sizes: Sizes) -> Measurement:
         await asyncio.sleep(seconds)
         lateness.append(perf_counter() - started - seconds)
 
-    async def main() -> float:
-        started = perf_counter()
+    async def main() -> tuple[float, float]:
+        started, cpu_started = perf_counter(), process_time()
         tasks = [asyncio.create_task(sleeper(d)) for d in durations]
         for task in tasks:
             await task
-        return perf_counter() - started
+        return perf_counter() - started, process_time() - cpu_started
 
-    seconds = _run(main)
-    return Measurement(len(durations), seconds, lateness_extra(lateness))
+    seconds, cpu_seconds = _run(main)
+    return Measurement(len(durations), seconds, lateness_extra(lateness, cpu_seconds))
 
 
 #: The server's connection tasks, awaited after the timing so none is cut off at exit.

@@ -6,7 +6,7 @@ python bench/tiffany/workloads_tiffany.py --workload NAME [--scale S] [--repeats
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from time import perf_counter
+from time import perf_counter, process_time
 
 from benchlib import (
     ECHO_HOST,
@@ -100,15 +100,15 @@ def timers(sizes: Sizes) -> Measurement:
         await tiffany.sleep(seconds)
         lateness.append(perf_counter() - started - seconds)
 
-    async def main() -> float:
-        started = perf_counter()
+    async def main() -> tuple[float, float]:
+        started, cpu_started = perf_counter(), process_time()
         tasks = [await tiffany.spawn(sleeper, d) for d in durations]
         for task in tasks:
             await task.join()
-        return perf_counter() - started
+        return perf_counter() - started, process_time() - cpu_started
 
-    seconds = tiffany.run(main)
-    return Measurement(len(durations), seconds, lateness_extra(lateness))
+    seconds, cpu_seconds = tiffany.run(main)
+    return Measurement(len(durations), seconds, lateness_extra(lateness, cpu_seconds))
 
 
 async def _echo_handler(stream: net.SocketStream) -> None:

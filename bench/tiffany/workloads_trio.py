@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from time import perf_counter
+from time import perf_counter, process_time
 
 import trio
 from benchlib import (
@@ -104,15 +104,15 @@ def timers(sizes: Sizes) -> Measurement:
         await trio.sleep(seconds)
         lateness.append(perf_counter() - started - seconds)
 
-    async def main() -> float:
-        started = perf_counter()
+    async def main() -> tuple[float, float]:
+        started, cpu_started = perf_counter(), process_time()
         async with trio.open_nursery() as nursery:
             for d in durations:
                 nursery.start_soon(sleeper, d)
-        return perf_counter() - started
+        return perf_counter() - started, process_time() - cpu_started
 
-    seconds: float = trio.run(main)
-    return Measurement(len(durations), seconds, lateness_extra(lateness))
+    seconds, cpu_seconds = trio.run(main)
+    return Measurement(len(durations), seconds, lateness_extra(lateness, cpu_seconds))
 
 
 async def _echo_handler(stream: trio.SocketStream) -> None:
