@@ -20,35 +20,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-from daemon_rps import measure
+from daemonlib import measure, running_daemon, shares
 from rich.console import Console
 from rich.table import Table
 
 from tiffany.daemon.client import DaemonClient
 from tiffany.daemon.rpc import require_grpc
-
-AGENTS = "async def noop(**kwargs):\n    return None\n"
-
-CONFIG = """
-[daemon]
-python_path = ["."]
-keep_finished = 1000
-max_connections = 1024
-
-[agents.noop]
-entry = "bench_grpc_agents:noop"
-"""
 
 #: What each operation calls on a client (both clients have the same methods).
 OPS: dict[str, Callable[[Any], Any]] = {
@@ -77,9 +60,7 @@ def _load(
     make_client: Callable[[], Any], op: str, clients: int, requests: int
 ) -> tuple[float, list[float], int]:
     call = OPS[op]
-    per_client = [
-        requests // clients + (1 if i < requests % clients else 0) for i in range(clients)
-    ]
+    per_client = shares(requests, clients)
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     made = [make_client() for _ in range(clients)]
@@ -128,41 +109,18 @@ def main() -> None:
         if name not in OPS:
             parser.error(f"unknown op {name!r}; choose from {', '.join(OPS)}")
 
-    workdir = Path(tempfile.mkdtemp(prefix="tfy-bench-", dir="/tmp"))
-    (workdir / "bench_grpc_agents.py").write_text(AGENTS)
-    (workdir / "daemon.toml").write_text(CONFIG)
-    socket_path = workdir / "d.sock"
-    daemon = subprocess.Popen(
-        [
-            sys.executable, "-m", "tiffany.cli", "daemon", "--socket", str(socket_path),
-            "--state", str(workdir / "state"), "--config", str(workdir / "daemon.toml"),
-            "--log-level", "WARNING", "--grpc",
-        ],
-        cwd=workdir,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    transports: dict[str, Callable[[], Any]] = {
-        "http": lambda: DaemonClient(socket_path),
-        "grpc": lambda: GrpcDaemonClient(socket_path),
-    }
     results: list[Result] = []
-    try:
-        with GrpcDaemonClient(socket_path) as client:
-            client.wait_until_ready(timeout=20)
-            client.spawn("noop")  # task 1, for "show"
+    with running_daemon(grpc=True) as daemon:
+        transports: dict[str, Callable[[], Any]] = {
+            "http": lambda: DaemonClient(daemon.socket),
+            "grpc": lambda: GrpcDaemonClient(daemon.socket),
+        }
         for op in ops:
             for clients in counts:
                 requests = args.spawn_requests if op == "spawn" else args.requests
                 for transport, make in transports.items():
                     row = measure(daemon.pid, requests, _load, make, op, clients)
                     results.append(Result(op=op, transport=transport, clients=clients, **row))
-        with DaemonClient(socket_path) as http:
-            http.shutdown(grace=1)
-        daemon.wait(30)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
 
     rps = {(r.op, r.clients, r.transport): r.rps for r in results}
     ratios = {

@@ -17,35 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
 
+from daemonlib import measure, running_daemon, shares
 from rich.console import Console
 from rich.table import Table
 
 import tiffany
-from tiffany.daemon.client import DaemonClient
 from tiffany.daemon.http import HttpClient
-
-AGENTS = "async def noop(**kwargs):\n    return None\n"
-
-CONFIG = """
-[daemon]
-python_path = ["."]
-keep_finished = 1000
-max_connections = 1024
-
-[agents.noop]
-entry = "bench_rps_agents:noop"
-"""
 
 ENDPOINTS: dict[str, tuple[str, str, bytes | None, int]] = {
     "health": ("GET", "/health", None, 200),
@@ -68,25 +48,13 @@ class Result:
     errors: int
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of ``pid`` (Linux /proc), or None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 def _load(
     socket_path: str, endpoint: str, clients: int, requests: int
 ) -> tuple[float, list[float], int]:
     method, target, body, expected = ENDPOINTS[endpoint]
     latencies: list[float] = []
     errors = 0
-    per_client = [
-        requests // clients + (1 if i < requests % clients else 0) for i in range(clients)
-    ]
+    per_client = shares(requests, clients)
 
     async def client(count: int) -> None:
         nonlocal errors
@@ -109,35 +77,6 @@ def _load(
     return seconds, latencies, errors
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def measure(
-    pid: int, requests: int, load: Callable[..., tuple[float, list[float], int]], *args: Any
-) -> dict[str, Any]:
-    """``load(*args, requests)`` (seconds, latencies, errors) against the daemon ``pid``, as
-    the fields of a result row: rate, p50/p99 latency, daemon CPU time per request."""
-    cpu_before = _cpu_seconds(pid)
-    seconds, latencies, errors = load(*args, requests)
-    cpu_after = _cpu_seconds(pid)
-    cpu = (
-        (cpu_after - cpu_before) / requests * 1e6
-        if cpu_before is not None and cpu_after is not None
-        else None
-    )
-    return {
-        "requests": requests,
-        "seconds": seconds,
-        "rps": requests / seconds,
-        "p50_ms": _percentile(latencies, 0.50) * 1000,
-        "p99_ms": _percentile(latencies, 0.99) * 1000,
-        "daemon_cpu_us": cpu,
-        "errors": errors,
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="1,8,32", help="comma-separated client counts")
@@ -154,27 +93,12 @@ def main() -> None:
         if name not in ENDPOINTS:
             parser.error(f"unknown endpoint {name!r}; choose from {', '.join(ENDPOINTS)}")
 
-    workdir = Path(tempfile.mkdtemp(prefix="tfy-bench-", dir="/tmp"))
-    (workdir / "bench_rps_agents.py").write_text(AGENTS)
-    (workdir / "daemon.toml").write_text(CONFIG)
-    socket_path = workdir / "d.sock"
-    daemon = subprocess.Popen(
-        [
-            sys.executable, "-m", "tiffany.cli", "daemon", "--socket", str(socket_path),
-            "--state", str(workdir / "state"), "--config", str(workdir / "daemon.toml"),
-            "--log-level", "WARNING",
-        ],
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     results: list[Result] = []
-    try:
-        with DaemonClient(socket_path) as client:
-            client.wait_until_ready(timeout=20)
-            client.spawn("noop")  # task 1, for the "task" endpoint
+    with running_daemon() as daemon:
         for endpoint in endpoints:
             for clients in counts:
                 requests = args.spawn_requests if endpoint == "spawn" else args.requests
-                row = measure(daemon.pid, requests, _load, str(socket_path), endpoint, clients)
+                row = measure(daemon.pid, requests, _load, str(daemon.socket), endpoint, clients)
                 results.append(
                     Result(
                         endpoint=f"{ENDPOINTS[endpoint][0]} {ENDPOINTS[endpoint][1]}",
@@ -182,13 +106,6 @@ def main() -> None:
                         **row,
                     )
                 )
-        with DaemonClient(socket_path) as client:
-            client.shutdown(grace=1)
-        daemon.wait(30)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
 
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))

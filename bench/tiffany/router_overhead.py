@@ -19,11 +19,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import daemon_rps
+from daemonlib import make_workdir, percentile
 from rich.console import Console
 from rich.table import Table
 
@@ -61,7 +61,7 @@ def _measure(
     socket_path: Path, endpoint: str, clients: int, requests: int
 ) -> tuple[float, float, int]:
     seconds, latencies, errors = daemon_rps._load(str(socket_path), endpoint, clients, requests)
-    return daemon_rps._percentile(latencies, 0.5) * 1000, requests / seconds, errors
+    return percentile(latencies, 0.5) * 1000, requests / seconds, errors
 
 
 def main() -> None:
@@ -74,9 +74,7 @@ def main() -> None:
     counts = [int(c) for c in args.clients.split(",")]
     endpoints = args.endpoints.split(",")
 
-    workdir = Path(tempfile.mkdtemp(prefix="tfy-ro-", dir="/tmp"))
-    (workdir / "bench_rps_agents.py").write_text(daemon_rps.AGENTS)
-    (workdir / "daemon.toml").write_text(daemon_rps.CONFIG)
+    workdir = make_workdir("tfy-ro-")
     processes = []
     rows: list[Row] = []
     try:

@@ -92,15 +92,8 @@ def run(
     max_tokens: int | None = MaxTokensOption,
 ) -> None:
     """Plan GOAL into a workflow, run it on the repository and write a report."""
-    options = SessionOptions(
-        repo,
-        workspace,
-        as_json,
-        model=model,
-        live=live,
-        test_command=test_command,
-        config=config,
-        spending=spending_limit(max_calls, max_tokens),
+    options = _session_options(
+        repo, workspace, as_json, model, live, test_command, config, max_calls, max_tokens
     )
     raise typer.Exit(run_command(goal, options))
 
@@ -121,7 +114,26 @@ def resume(
     max_tokens: int | None = MaxTokensOption,
 ) -> None:
     """Continue a run that was interrupted, without redoing the steps that succeeded."""
-    options = SessionOptions(
+    options = _session_options(
+        repo, workspace, as_json, model, live, test_command, config, max_calls, max_tokens
+    )
+    raise typer.Exit(resume_command(run_id, options))
+
+
+def _session_options(
+    repo: Path | None,
+    workspace: Path | None,
+    as_json: bool,
+    model: str | None,
+    live: bool | None,
+    test_command: str | None,
+    config: Path | None,
+    max_calls: int | None,
+    max_tokens: int | None,
+) -> SessionOptions:
+    """``run`` and ``resume`` take the same session flags: one place turns them into the
+    options, so the two commands cannot come to read them differently."""
+    return SessionOptions(
         repo,
         workspace,
         as_json,
@@ -131,7 +143,6 @@ def resume(
         config=config,
         spending=spending_limit(max_calls, max_tokens),
     )
-    raise typer.Exit(resume_command(run_id, options))
 
 
 @app.command()

@@ -24,9 +24,13 @@ KEY = "agent-test-key-7f3a9c2e1b5d"
 
 GOAL = "make the failing test in tests/test_dates.py pass"
 
-FIX_PATCH = """\
---- a/dates.py
-+++ b/dates.py
+
+def fix_patch(path: str = "dates.py") -> str:
+    """The diff that makes ``parse`` of the fixture's dates.py know each month's length, for
+    that file at ``path``: the self-improve tests keep it under src/."""
+    return f"""\
+--- a/{path}
++++ b/{path}
 @@ -12,6 +12,9 @@ def parse(text):
      year, month, day = (int(part) for part in text.split("-"))
      if not 1 <= month <= 12:
@@ -39,6 +43,9 @@ FIX_PATCH = """\
          return None
      return year, month, day
 """
+
+
+FIX_PATCH = fix_patch()
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_fixtures import FIXTURES, GOAL, call, final, fix_patch, plan, step
 from agent_fixtures import clean_env as clean_env
 from typer.testing import CliRunner
 
@@ -21,24 +22,7 @@ from tokimon.cli import app
 from tokimon.selfimprove import pick_winner
 from tokimon.selfimprove.merge import PAUSE_ENV
 
-DATES = '''"""Calendar dates written as YYYY-MM-DD."""
-
-DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def is_leap(year):
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def parse(text):
-    """The date as (year, month, day), or None when it is not a real date."""
-    year, month, day = (int(part) for part in text.split("-"))
-    if not 1 <= month <= 12:
-        return None
-    if not 1 <= day <= 31:
-        return None
-    return year, month, day
-'''
+DATES = (FIXTURES / "dates_repo" / "dates.py").read_text()
 TESTS = """from dates import parse
 
 
@@ -54,21 +38,7 @@ def test_parse_knows_month_lengths():
     assert parse("2024-04-31") is None, "April has 30 days"
     assert parse("2024-02-29") == (2024, 2, 29)
 """
-FIX = """\
---- a/src/dates.py
-+++ b/src/dates.py
-@@ -12,6 +12,9 @@ def parse(text):
-     year, month, day = (int(part) for part in text.split("-"))
-     if not 1 <= month <= 12:
-         return None
--    if not 1 <= day <= 31:
-+    last = DAYS_IN_MONTH[month - 1]
-+    if month == 2 and is_leap(year):
-+        last = 29
-+    if not 1 <= day <= last:
-         return None
-     return year, month, day
-"""
+FIX = fix_patch("src/dates.py")
 WORSE = """\
 --- a/src/dates.py
 +++ b/src/dates.py
@@ -85,24 +55,16 @@ NOTES = """\
 -notes
 +notes, changed by a session
 """
-GOAL = "make the failing test in tests/test_dates.py pass"
 
 
 def entries(*patches: str, run_tests: bool = True) -> list[dict[str, Any]]:
     """A plan of one Implementer step that applies ``patches`` (and runs the tests)."""
-    plan = {"steps": [{"id": "fix", "role": "Implementer", "inputs": {"task": GOAL}}]}
-    turns: list[dict[str, Any]] = [{"text": json.dumps(plan)}]
-    for patch in patches:
-        turns.append(call("apply_patch", patch=patch))
+    turns = [plan(step("fix", inputs={"task": GOAL}))]
+    turns += [call("apply_patch", patch=patch) for patch in patches]
     if run_tests:
         turns.append(call("run_tests", targets=["tests"]))
-    final = {"status": "succeeded", "summary": "changed dates.parse"}
-    turns.append({"text": "Finished.\n" + json.dumps(final)})
+    turns.append(final(summary="changed dates.parse"))
     return turns
-
-
-def call(name: str, **arguments: Any) -> dict[str, Any]:
-    return {"tool_calls": [{"name": name, "arguments": arguments}]}
 
 
 def model(tmp_path: Path, name: str, turns: list[dict[str, Any]]) -> str:

@@ -19,7 +19,8 @@ from ..errors import CocowikiError
 from ..index import IndexConfig, index_repository
 from ..index.store import catalog_path, open_catalog
 from ..plan.model import ModuleTree
-from .evidence import Answer, Evidence, PageFinder, gather
+from ..results import Evidence
+from .evidence import Answer, PageFinder, gather
 from .grounded import answer as grounded_answer
 from .pages import PageSection, search_pages
 from .retrieve import Query, retrieve

@@ -13,42 +13,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..results import Evidence, to_json
 from .pages import PageSection
 from .retrieve import Hit
 
 SNIPPET_LINES = 12
 SNIPPET_LINE_CHARS = 160
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One component that helps answer the question, cited as ``path:start-end``."""
-
-    id: str
-    kind: str
-    name: str
-    qualified_name: str
-    signature: str
-    doc: str
-    path: str
-    start_line: int
-    end_line: int
-    score: float
-    reasons: tuple[str, ...]
-    snippet: str
-    stale: bool
-    page: str | None
-
-    @property
-    def citation(self) -> str:
-        return f"{self.path}:{self.start_line}-{self.end_line}"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["citation"] = self.citation
-        data["reasons"] = list(self.reasons)
-        data["score"] = round(self.score, 4)
-        return data
 
 
 @dataclass(slots=True)
@@ -66,7 +36,9 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
-            "evidence": [item.to_json() for item in self.evidence],
+            "evidence": [
+                {**to_json(item), "score": round(item.score, 4)} for item in self.evidence
+            ],
             "pages": [
                 {**asdict(section), "citation": section.citation, "score": round(section.score, 4)}
                 for section in self.sections
@@ -118,6 +90,7 @@ def gather(
                 snippet="" if stale else _snippet(lines, component.start_line, component.end_line),
                 stale=stale,
                 page=pages.page_of(component.id, component.path),
+                citation=f"{component.path}:{component.start_line}-{component.end_line}",
             )
         )
     return evidence

@@ -13,7 +13,7 @@ import re
 
 from tiffany.models import Message, ModelClient
 
-from .evidence import Evidence
+from ..results import Evidence
 
 SYSTEM_PROMPT = """\
 You answer questions about a code repository using ONLY the numbered evidence given.

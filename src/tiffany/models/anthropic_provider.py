@@ -15,7 +15,7 @@ from typing import Any
 
 import tiffany
 
-from .errors import MissingDependencyError, ProviderError, is_transport_error
+from .errors import MissingDependencyError, ProviderError, unwrapped_error
 from .redact import Redactor
 from .retry import parse_retry_after
 from .scripted import RETRYABLE_STATUS
@@ -192,20 +192,8 @@ class AnthropicProvider:
                 retryable=status in RETRYABLE_STATUS,
                 retry_after=parse_retry_after(exc.response.headers),
             )
-        if isinstance(exc, json.JSONDecodeError):
-            return ProviderError(
-                f"the server sent invalid JSON: {exc}",
-                provider=self.name,
-                retryable=True,
-                kind="malformed",
-            )
-        if is_transport_error(exc):
-            return ProviderError(
-                self.redactor.text(f"{type(exc).__name__}: {exc}"),
-                provider=self.name,
-                retryable=True,
-                kind="connection",
-            )
+        if (unwrapped := unwrapped_error(exc, self.name, self.redactor)) is not None:
+            return unwrapped
         if isinstance(exc, sdk.AnthropicError):
             return ProviderError(self.redactor.text(str(exc)), provider=self.name)
         return exc

@@ -7,6 +7,10 @@ its message says what to change.
 
 from __future__ import annotations
 
+import json
+
+from .redact import Redactor
+
 
 class ModelError(Exception):
     """Base class of every error raised by :mod:`tiffany.models`."""
@@ -68,3 +72,27 @@ def is_transport_error(exc: BaseException) -> bool:
         return True
     module = type(exc).__module__.split(".", 1)[0]
     return module in {"httpx", "httpx2", "httpcore", "httpcore2", "h11", "urllib3"}
+
+
+def unwrapped_error(exc: BaseException, provider: str, redactor: Redactor) -> ProviderError | None:
+    """``exc`` as a retryable :class:`ProviderError` when an SDK let it through unwrapped: a
+    body that is not JSON, or a failure of the HTTP stack under it; None for anything else.
+
+    OpenAI's SDK and Anthropic's both let these through, so their providers report them
+    alike; each maps the errors of its own SDK first.
+    """
+    if isinstance(exc, json.JSONDecodeError):
+        return ProviderError(
+            f"the server sent invalid JSON: {exc}",
+            provider=provider,
+            retryable=True,
+            kind="malformed",
+        )
+    if is_transport_error(exc):
+        return ProviderError(
+            redactor.text(f"{type(exc).__name__}: {exc}"),
+            provider=provider,
+            retryable=True,
+            kind="connection",
+        )
+    return None

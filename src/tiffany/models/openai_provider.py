@@ -9,7 +9,6 @@ retries are off; :class:`tiffany.models.retry.RetryPolicy` decides instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from typing import Any
 
@@ -17,7 +16,7 @@ import openai
 
 import tiffany
 
-from .errors import ProviderError, is_transport_error
+from .errors import ProviderError, unwrapped_error
 from .redact import Redactor
 from .retry import parse_retry_after
 from .scripted import RETRYABLE_STATUS
@@ -147,20 +146,8 @@ def map_error(exc: BaseException, provider: str, redactor: Redactor) -> BaseExce
             retry_after=parse_retry_after(exc.response.headers),
             kind="api",
         )
-    if isinstance(exc, json.JSONDecodeError):
-        return ProviderError(
-            f"the server sent invalid JSON: {exc}",
-            provider=provider,
-            retryable=True,
-            kind="malformed",
-        )
-    if is_transport_error(exc):
-        return ProviderError(
-            redactor.text(f"{type(exc).__name__}: {exc}"),
-            provider=provider,
-            retryable=True,
-            kind="connection",
-        )
+    if (unwrapped := unwrapped_error(exc, provider, redactor)) is not None:
+        return unwrapped
     if isinstance(exc, openai.OpenAIError):
         return ProviderError(redactor.text(str(exc)), provider=provider, kind="api")
     return exc
