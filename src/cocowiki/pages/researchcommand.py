@@ -38,23 +38,13 @@ from .artifacts import (
 )
 from .footprints import Explorer
 from .modelstore import RESPONSES_DIR
-from .scout import Scout, ScoutBudget
+from .scout import Scout, scout_budget
 
 EXIT_OK = 0
 
 
 class ResearchError(Exception):
     """The command cannot run; the message says why and what to do."""
-
-
-def scout_budget(settings: ResearchConfig) -> ScoutBudget:
-    return ScoutBudget(
-        max_calls=settings.max_calls,
-        max_tool_calls=settings.max_tool_calls,
-        max_tokens=settings.max_tokens,
-        max_seconds=settings.max_seconds,
-        output_tokens=settings.output_tokens,
-    )
 
 
 def make_scout(spec: str, settings: ResearchConfig, wiki: Path | None) -> Scout:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import tiffany
 from tiffany.models import Message, ModelClient
 
+from ..config import ResearchConfig
 from .artifacts import Citation, Claim, ResearchQuestionArtifact, ScoutRun
 from .footprints import Explorer, Footprint, ReadFootprint
 from .modelcites import citation_fault, page_citations
@@ -57,6 +58,17 @@ class ScoutBudget:
                 raise ValueError(f"{name} must be at least 1")
         if not self.max_seconds > 0:
             raise ValueError("max_seconds must be more than 0")
+
+
+def scout_budget(settings: ResearchConfig) -> ScoutBudget:
+    """The budget per question that ``[research]`` sets."""
+    return ScoutBudget(
+        max_calls=settings.max_calls,
+        max_tool_calls=settings.max_tool_calls,
+        max_tokens=settings.max_tokens,
+        max_seconds=settings.max_seconds,
+        output_tokens=settings.output_tokens,
+    )
 
 
 class Scout:
