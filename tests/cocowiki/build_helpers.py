@@ -72,6 +72,16 @@ def build(
     return build_wiki(repo, output, config, tree=tree, diagram_checker=checker.check)
 
 
+def build_checked(
+    repo: Path, output: Path, checker: MermaidChecker, config: BuildConfig = SMALL_PAGES
+) -> tuple[BuildResult, dict[str, Any]]:
+    """Build, then assert what "done" means for the wiki built (:func:`check_wiki`): the
+    build's result and the manifest. The tests that hold a whole built wiki to that bar
+    do the two together, on the same repository and output; here they cannot drift."""
+    result = build(repo, output, checker, config)
+    return result, check_wiki(repo, output, checker)
+
+
 def sections_of(output: Path, page: str) -> list[PageSectionArtifact]:
     path = output / "artifacts" / "sections" / f"{page}.json"
     return SectionsArtifact.model_validate_json(path.read_text()).sections

@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 from build_helpers import (
     LANGUAGES,
-    build,
-    check_wiki,
+    build_checked,
     checker_fixture,  # noqa: F401 (the module's `checker` fixture)
     copy_fixture,
     needs_mermaid,
@@ -319,8 +318,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, checker: MermaidChecker) -> 
             (repo / path).parent.mkdir(parents=True, exist_ok=True)
             (repo / path).write_text(text)
         output = root / "out"
-        build(repo, output, checker)
-        check_wiki(repo, output, checker)
+        build_checked(repo, output, checker)
         tree = json.loads((output / "module_tree.json").read_text())
         wikis[language] = Built(repo, output, tree["modules"], read_index(output))
     return wikis
