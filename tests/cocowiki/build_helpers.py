@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,16 @@ def checker_fixture() -> Iterator[MermaidChecker]:
     """One node process with mermaid loaded, shared by a test module's builds."""
     with MermaidChecker() as shared:
         yield shared
+
+
+def write_files(repo: Path, files: Mapping[str, str]) -> Path:
+    """Write ``files`` (path in the repository -> text) under ``repo``, making the folders
+    they need; returns ``repo``. The tests spell their small repositories out as such
+    mappings, and all of them are laid out on disk by this one loop."""
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    return repo
 
 
 def copy_fixture(language: str, root: Path) -> Path:

@@ -27,6 +27,7 @@ from build_helpers import (
     copy_fixture,
     needs_mermaid,
     sections_of,
+    write_files,
 )
 
 from cocowiki.index import read_index
@@ -314,9 +315,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, checker: MermaidChecker) -> 
     for language in LANGUAGES:
         root = tmp_path_factory.mktemp(language)
         repo = copy_fixture(language, root)
-        for path, text in GUIDES[language].extra.items():
-            (repo / path).parent.mkdir(parents=True, exist_ok=True)
-            (repo / path).write_text(text)
+        write_files(repo, GUIDES[language].extra)
         output = root / "out"
         build_checked(repo, output, checker)
         tree = json.loads((output / "module_tree.json").read_text())
