@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,16 @@ def checker_fixture() -> Iterator[MermaidChecker]:
         yield shared
 
 
+def write_files(repo: Path, files: Mapping[str, str]) -> Path:
+    """Write ``files`` (path in the repository -> text) under ``repo``, making the folders
+    they need; returns ``repo``. The tests spell their small repositories out as such
+    mappings, and all of them are laid out on disk by this one loop."""
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    return repo
+
+
 def copy_fixture(language: str, root: Path) -> Path:
     repo = root / "repo"
     shutil.copytree(FIXTURES / language, repo)
@@ -70,6 +80,16 @@ def build(
     tree: ModuleTree | None = None,
 ) -> BuildResult:
     return build_wiki(repo, output, config, tree=tree, diagram_checker=checker.check)
+
+
+def build_checked(
+    repo: Path, output: Path, checker: MermaidChecker, config: BuildConfig = SMALL_PAGES
+) -> tuple[BuildResult, dict[str, Any]]:
+    """Build, then assert what "done" means for the wiki built (:func:`check_wiki`): the
+    build's result and the manifest. The tests that hold a whole built wiki to that bar
+    do the two together, on the same repository and output; here they cannot drift."""
+    result = build(repo, output, checker, config)
+    return result, check_wiki(repo, output, checker)
 
 
 def sections_of(output: Path, page: str) -> list[PageSectionArtifact]:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from build_helpers import write_files
 
 from cocowiki.ask import ask
 from cocowiki.ask.command import run_ask_command
@@ -65,11 +66,7 @@ SHOP = {
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    for name, text in SHOP.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    return repo
+    return write_files(tmp_path / "repo", SHOP)
 
 
 def indexed(repo: Path) -> Path:

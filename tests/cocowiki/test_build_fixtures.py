@@ -14,7 +14,7 @@ import pytest
 from build_helpers import (
     LANGUAGES,
     build,
-    check_wiki,
+    build_checked,
     checker_fixture,  # noqa: F401 (the module's `checker` fixture)
     copy_fixture,
     needs_mermaid,
@@ -33,8 +33,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_fixture_wiki_is_verified(language: str, tmp_path: Path, checker: MermaidChecker) -> None:
     repo = copy_fixture(language, tmp_path)
-    result = build(repo, tmp_path / "out", checker)
-    manifest = check_wiki(repo, tmp_path / "out", checker)
+    result, manifest = build_checked(repo, tmp_path / "out", checker)
     # these fixtures keep all their code in src/ (and lib/), which only holds it: one page
     pages = 1 if language in ("javascript", "rust", "typescript") else 2
     assert result.verified == len(result.pages) == len(manifest["pages"]) >= pages
@@ -47,8 +46,7 @@ def test_everything_on_one_overview_page(tmp_path: Path, checker: MermaidChecker
     """With the default plan the tiny fixture is one page: the overview documents it all."""
     repo = copy_fixture("python", tmp_path)
     config = BuildConfig(index=IndexConfig(use_git=False))
-    result = build(repo, tmp_path / "out", checker, config)
-    check_wiki(repo, tmp_path / "out", checker)
+    result, _ = build_checked(repo, tmp_path / "out", checker, config)
     assert [page.id for page in result.pages] == ["overview"]
     overview = (tmp_path / "out" / "pages" / "overview.md").read_text()
     for heading in ("## Purpose", "## Entry points", "## Languages and sizes", "## Components"):
@@ -111,8 +109,8 @@ def test_this_project(tmp_path: Path, checker: MermaidChecker) -> None:
     shutil.copytree(PROJECT / "src", repo / "src", ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(PROJECT / name, repo / name)
-    result = build(repo, tmp_path / "out", checker, BuildConfig(index=IndexConfig(use_git=False)))
-    manifest = check_wiki(repo, tmp_path / "out", checker)
+    config = BuildConfig(index=IndexConfig(use_git=False))
+    result, manifest = build_checked(repo, tmp_path / "out", checker, config)
     assert len(manifest["pages"]) >= 5
     assert result.summary()["citations"] > 1000
     overview = (tmp_path / "out" / "pages" / "overview.md").read_text()

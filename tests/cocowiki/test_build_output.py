@@ -10,6 +10,7 @@ from pathlib import Path
 from build_helpers import (
     SMALL_PAGES,
     build,
+    build_checked,
     check_wiki,
     checker_fixture,  # noqa: F401 (the module's `checker` fixture)
     copy_fixture,
@@ -109,8 +110,7 @@ def test_file_with_syntax_errors(tmp_path: Path, checker: MermaidChecker) -> Non
     )
     (repo / "blob.py").write_bytes(b"\x00\x01binary")
     (repo / "empty.py").write_text("")
-    result = build(repo, tmp_path / "out", checker)
-    manifest = check_wiki(repo, tmp_path / "out", checker)
+    result, manifest = build_checked(repo, tmp_path / "out", checker)
     overview = (tmp_path / "out" / "pages" / "overview.md").read_text()
     assert "- `class Fine` (class): Still documented." in overview
     assert "### `empty.py`\n\n0 lines of python.\n" in overview

@@ -22,6 +22,7 @@ from build_helpers import (
     file_times,
     needs_mermaid,
     sections_of,
+    write_files,
 )
 
 from cocowiki.index import IndexConfig, index_repository
@@ -98,11 +99,7 @@ def shop_fixture(tmp_path: Path, checker: MermaidChecker) -> Shop:
 
 
 def make_shop(root: Path) -> Path:
-    repo = root / "repo"
-    for name, text in SHOP.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    return repo
+    return write_files(root / "repo", SHOP)
 
 
 def citing(output: Path, path: str) -> set[str]:
@@ -381,10 +378,7 @@ CHECKOUT_FILE = "shop/checkout.py"
 @pytest.fixture(name="checkout")
 def checkout_fixture(tmp_path: Path, checker: MermaidChecker) -> Shop:
     """The checkout repository, built once: (repo, output, first build)."""
-    repo = tmp_path / "repo"
-    for name, text in CHECKOUT.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
+    repo = write_files(tmp_path / "repo", CHECKOUT)
     output = tmp_path / "out"
     first = build(repo, output, checker)
     assert citing(output, CHECKOUT_FILE) == {"shop", "maths", "words"}
@@ -482,10 +476,7 @@ def test_a_citation_reads_whether_the_file_reaches_its_span_not_the_line_count(
     (with the line count only when the file ends before the span does): a line inserted
     after the span leaves its key's digest alone, one inserted before it or a cut below
     it changes the digest."""
-    repo = tmp_path / "repo"
-    for name, text in CHECKOUT.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
+    repo = write_files(tmp_path / "repo", CHECKOUT)
     spans = [(3, 3), (9, 10), (14, 16), (20, 30)]
 
     def cite_each() -> tuple[list[Citation], list[Citation], list[dict[str, str]]]:

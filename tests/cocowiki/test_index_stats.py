@@ -4,24 +4,21 @@ a changed one always is, even when its size and mtime were put back."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+from build_helpers import copy_fixture
 
 from cocowiki.index import IndexConfig, IndexResult, index_repository, read_index
 from cocowiki.index import indexer as indexer_module
 from cocowiki.index.files import Candidate, read_source
 
-FIXTURES = Path(__file__).parent / "fixtures"
 WALK = IndexConfig(use_git=False)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    target = tmp_path / "repo"
-    shutil.copytree(FIXTURES / "python", target)
-    return target
+    return copy_fixture("python", tmp_path)
 
 
 @pytest.fixture

@@ -11,19 +11,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from build_helpers import FIXTURES, copy_fixture
 
 from cocowiki.index import IndexConfig, IndexResult, index_repository, read_index, search
 from cocowiki.index import store as store_module
 from cocowiki.index.store import catalog_path, identifier_words
 
-FIXTURES = Path(__file__).parent / "fixtures"
 WALK = IndexConfig(use_git=False)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    target = tmp_path / "repo"
-    shutil.copytree(FIXTURES / "python", target)
+    target = copy_fixture("python", tmp_path)
     shutil.copytree(FIXTURES / "rust", target / "rust")
     return target
 

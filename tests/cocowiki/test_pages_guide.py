@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from build_helpers import (
     LANGUAGES,
-    build,
-    check_wiki,
+    build_checked,
     checker_fixture,  # noqa: F401 (the module's `checker` fixture)
     copy_fixture,
     needs_mermaid,
     sections_of,
+    write_files,
 )
 
 from cocowiki.index import read_index
@@ -315,12 +315,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, checker: MermaidChecker) -> 
     for language in LANGUAGES:
         root = tmp_path_factory.mktemp(language)
         repo = copy_fixture(language, root)
-        for path, text in GUIDES[language].extra.items():
-            (repo / path).parent.mkdir(parents=True, exist_ok=True)
-            (repo / path).write_text(text)
+        write_files(repo, GUIDES[language].extra)
         output = root / "out"
-        build(repo, output, checker)
-        check_wiki(repo, output, checker)
+        build_checked(repo, output, checker)
         tree = json.loads((output / "module_tree.json").read_text())
         wikis[language] = Built(repo, output, tree["modules"], read_index(output))
     return wikis

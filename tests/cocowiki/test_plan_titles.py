@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from build_helpers import write_files
 
 from cocowiki.plan.titles import project_name
 
@@ -52,8 +53,5 @@ _POM = """<?xml version="1.0" encoding="UTF-8"?>
 def test_project_name_from_the_manifest(
     tmp_path: Path, files: dict[str, str], expected: str
 ) -> None:
-    repo = tmp_path / "repo"
-    for path, text in files.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_text(text)
+    repo = write_files(tmp_path / "repo", files)
     assert project_name(repo) == expected

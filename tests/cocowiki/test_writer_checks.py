@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from build_helpers import checker_fixture, needs_mermaid, sections_of  # noqa: F401
 from test_incremental import make_shop
-from test_writer_pack import answers, guide, marker, model_config, serve
+from test_writer_pack import MODEL, answers, build_scripted, guide, marker, model_config, serve
 
 from cocowiki.config import WriterConfig
 from cocowiki.mermaid import MermaidChecker, MermaidUnavailable
-from cocowiki.pages import BuildResult, build_wiki
+from cocowiki.pages import build_wiki
 from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid
@@ -50,21 +50,13 @@ def writer_entry(output: Path, page: str) -> dict[str, Any]:
     return entry
 
 
-def build(repo: Path, output: Path, checker: Any, rounds: int = 2, **limits: Any) -> BuildResult:
-    config = dataclasses.replace(
-        model_config(**limits), writer=WriterConfig(model="openai:page-model", repair_rounds=rounds)
-    )
-    return build_wiki(repo, output, config, diagram_checker=checker)
-
-
 def test_a_mermaid_trap_is_repaired_without_asking_again(
     tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_shop(tmp_path)
     trap = "flowchart LR\n  subgraph shop--core\n    caller --> callee\n  end\n"
-    with ScriptedServer(answers({"shop": page_with("shop", trap)})) as server:
-        serve(server, monkeypatch)
-        build(repo, tmp_path / "out", checker.check)
+    script = answers({"shop": page_with("shop", trap)})
+    server, _ = build_scripted(repo, tmp_path / "out", checker, monkeypatch, script)
     assert len(shop_requests(server)) == 1
     page = (tmp_path / "out" / "pages" / "shop.md").read_text()
     assert 'subgraph shop_core ["shop--core"]' in page
@@ -78,9 +70,7 @@ def test_a_diagram_the_parser_rejects_is_corrected_in_round_two(
     output = tmp_path / "out"
     fixed = {"match": {"contains": "diagram 1 does not parse"}, "text": guide("shop")}
     script = [fixed, *answers({"shop": page_with("shop", BROKEN)})]
-    with ScriptedServer(script) as server:
-        serve(server, monkeypatch)
-        result = build(repo, output, checker.check)
+    server, result = build_scripted(repo, output, checker, monkeypatch, script)
     _, second = shop_requests(server)
     feedback = second["messages"][-1]["content"]
     assert second["messages"][-2] == {"role": "assistant", "content": page_with("shop", BROKEN)}
@@ -101,9 +91,11 @@ def test_bad_citations_go_back_then_the_page_is_published_unverified(
     bad = page_with("shop", "flowchart LR\n  caller --> callee\n", "shop/orders.py:90-99")
     bad = bad.replace("The shop module", "The `Order` class of the shop module")
     again = {"match": {"contains": "the file has 14 lines"}, "text": bad, "repeat": True}
-    with ScriptedServer([again, *answers({"shop": bad})]) as server:
-        serve(server, monkeypatch)
-        result = build(repo, output, checker.check, rounds=1)
+    one_round = dataclasses.replace(
+        model_config(), writer=WriterConfig(model=MODEL, repair_rounds=1)
+    )
+    script = [again, *answers({"shop": bad})]
+    server, result = build_scripted(repo, output, checker, monkeypatch, script, one_round)
     _, second = shop_requests(server)
     feedback = second["messages"][-1]["content"]
     assert "Citations:\n" in feedback
@@ -137,7 +129,7 @@ def test_no_round_is_asked_for_diagrams_no_parser_could_check(
 
     with ScriptedServer(answers()) as server:
         serve(server, monkeypatch)
-        result = build(repo, output, no_node)
+        result = build_wiki(repo, output, model_config(), diagram_checker=no_node)
     assert len(shop_requests(server)) == 1 and len(server.requests) == 4
     entry = writer_entry(output, "shop")
     assert entry["writer"]["rounds"] == 0 and entry["status"] == "unverified"
@@ -157,17 +149,13 @@ def test_a_kept_section_survives_a_rebuild_with_a_new_answer(
 ) -> None:
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        build(repo, output, checker.check)
+    build_scripted(repo, output, checker, monkeypatch, answers())
     published = output / "pages" / "shop.md"
     text = published.read_text()
     published.write_text(text.replace("## Introduction\n", f"## Introduction\n\n{KEPT}\n", 1))
 
     # the maintainer's edit alone: the page is published again from its record, kept
-    with ScriptedServer([]) as server:
-        serve(server, monkeypatch)
-        build(repo, output, checker.check)
+    server, _ = build_scripted(repo, output, checker, monkeypatch, [])
     assert server.requests == []
     linked = "([shop/orders.py:6-10](../../repo/shop/orders.py#L6-L10))"
     assert KEPT.replace("(`shop/orders.py:6-10`)", linked) in published.read_text()
@@ -176,9 +164,7 @@ def test_a_kept_section_survives_a_rebuild_with_a_new_answer(
     orders = repo / "shop" / "orders.py"
     orders.write_text(orders.read_text().replace("What a customer buys.", "A customer's buy."))
     new = guide("shop").replace("The shop module", "The reworked shop module")
-    with ScriptedServer(answers({"shop": new})) as server:
-        serve(server, monkeypatch)
-        build(repo, output, checker.check)
+    server, _ = build_scripted(repo, output, checker, monkeypatch, answers({"shop": new}))
     assert len(shop_requests(server)) == 1
     page = published.read_text()
     assert "The reworked shop module" in page

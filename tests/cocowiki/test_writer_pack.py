@@ -91,6 +91,26 @@ def build_with_model(
     return build_wiki(repo, output, config or model_config(), diagram_checker=checker.check)
 
 
+def build_scripted(
+    repo: Path,
+    output: Path,
+    checker: MermaidChecker,
+    monkeypatch: pytest.MonkeyPatch,
+    script: list[dict[str, Any]],
+    config: BuildConfig | None = None,
+) -> tuple[ScriptedServer, BuildResult]:
+    """Build with the model played by a :class:`ScriptedServer` answering ``script``.
+
+    A model build of these tests starts a server, points the environment at it and
+    builds with :func:`build_with_model`; one place does it, so that every test does it
+    alike. The server is returned stopped, its requests kept for the test to read.
+    """
+    with ScriptedServer(script) as server:
+        serve(server, monkeypatch)
+        result = build_with_model(repo, output, checker, config)
+    return server, result
+
+
 def written_shop(
     tmp_path: Path,
     checker: MermaidChecker,
@@ -100,9 +120,7 @@ def written_shop(
     """The shop written by the scripted model, a page at a time: (repo, output)."""
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with ScriptedServer(script) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker, model_config(jobs=1))
+    build_scripted(repo, output, checker, monkeypatch, script, model_config(jobs=1))
     return repo, output
 
 
@@ -123,9 +141,7 @@ def test_the_prompt_holds_the_tree_and_every_file_numbered_and_grouped_by_file(
     tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_shop(tmp_path)
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, tmp_path / "out", checker)
+    server, _ = build_scripted(repo, tmp_path / "out", checker, monkeypatch, answers())
     [shop] = [body for body in server.bodies() if page_of(body) == "shop"]
     system, pack = shop["messages"][0]["content"], shop["messages"][1]["content"]
     assert "## Key types and functions" in system and "<!-- cw:summary -->" in system
@@ -158,9 +174,10 @@ def test_leaves_are_written_first_and_a_parent_is_shown_its_childrens_summaries(
 ) -> None:
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with ScriptedServer(answers({"util": guide("util", "Clamps and slugs.")})) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, output, checker, model_config(jobs=1))
+    script = answers({"util": guide("util", "Clamps and slugs.")})
+    server, result = build_scripted(
+        repo, output, checker, monkeypatch, script, model_config(jobs=1)
+    )
     order = asked(server)
     assert sorted(order[:3]) == LEAVES and order[3] == "overview"
     overview = server.bodies()[3]["messages"][1]["content"]
@@ -186,9 +203,7 @@ def test_a_pack_over_budget_keeps_the_most_central_file_whole_and_outlines_the_r
 ) -> None:
     repo = make_shop(tmp_path)
     config = dataclasses.replace(model_config(), writer=WriterConfig(model=MODEL, pack_tokens=380))
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, tmp_path / "out", checker, config)
+    server, _ = build_scripted(repo, tmp_path / "out", checker, monkeypatch, answers(), config)
     [shop] = [body for body in server.bodies() if page_of(body) == "shop"]
     pack = shop["messages"][1]["content"]
     # orders.py is used from app.py, pricing.py only from orders.py: orders.py goes in
@@ -235,9 +250,7 @@ def test_keys_come_from_the_environment_and_are_written_nowhere(
 ) -> None:
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker)
+    server, _ = build_scripted(repo, output, checker, monkeypatch, answers())
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
     leaked = [
         path for path in output.rglob("*") if path.is_file() and KEY.encode() in path.read_bytes()

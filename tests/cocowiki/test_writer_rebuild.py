@@ -28,7 +28,7 @@ from test_writer_pack import (
     MODEL,
     answers,
     asked,
-    build_with_model,
+    build_scripted,
     guide,
     marker,
     model_config,
@@ -50,9 +50,7 @@ ALL = [*LEAVES, "overview"]
 
 def built(tmp_path: Path, checker: MermaidChecker, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = make_shop(tmp_path)
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, tmp_path / "out", checker)
+    server, _ = build_scripted(repo, tmp_path / "out", checker, monkeypatch, answers())
     assert sorted(asked(server)) == sorted(ALL)
     return repo
 
@@ -62,9 +60,7 @@ def test_a_clean_rerun_asks_the_model_nothing(
 ) -> None:
     repo = built(tmp_path, checker, monkeypatch)
     before = (tmp_path / "out" / "pages" / "shop.md").read_text()
-    with ScriptedServer([]) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, tmp_path / "out", checker)
+    server, result = build_scripted(repo, tmp_path / "out", checker, monkeypatch, [])
     assert server.requests == []
     assert result.summary()["model"]["calls"] == 0 and result.recomputed == []
     assert (tmp_path / "out" / "pages" / "shop.md").read_text() == before
@@ -76,9 +72,7 @@ def test_a_one_line_edit_asks_only_the_page_whose_pack_changed(
     repo = built(tmp_path, checker, monkeypatch)
     text = repo / "util" / "text.py"
     text.write_text(text.read_text().replace('"-".join', '"_".join'))
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, tmp_path / "out", checker)
+    server, result = build_scripted(repo, tmp_path / "out", checker, monkeypatch, answers())
     # util's summary is the same, so the overview (its parent) is not asked (early cutoff)
     assert asked(server) == ["util"]
     assert result.summary()["model"]["asked"] == ["util"]
@@ -104,9 +98,7 @@ def test_estimate_counts_pages_calls_tokens_and_calls_nothing(
     assert first["cost"] is None  # no price known for this model
     assert not (output / "pages").exists()
 
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker)
+    build_scripted(repo, output, checker, monkeypatch, answers())
     out = io.StringIO()
     run_build_command(repo, output, as_json=True, config=config, estimate=True, stdout=out)
     after = json.loads(out.getvalue())
@@ -118,9 +110,9 @@ def test_max_calls_stops_cleanly_and_a_rerun_continues(
 ) -> None:
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, output, checker, model_config(jobs=1, max_calls=2))
+    server, result = build_scripted(
+        repo, output, checker, monkeypatch, answers(), model_config(jobs=1, max_calls=2)
+    )
     first = asked(server)
     model = result.summary()["model"]
     assert len(first) == 2
@@ -134,9 +126,7 @@ def test_max_calls_stops_cleanly_and_a_rerun_continues(
         in (output / "pages" / f"{pending}.md").read_text()
     )
 
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, output, checker)
+    server, result = build_scripted(repo, output, checker, monkeypatch, answers())
     assert sorted(asked(server)) == sorted(set(ALL) - set(first))
     assert result.summary()["model"]["pages_pending"] == []
     assert "has not written" not in (output / "pages" / f"{pending}.md").read_text()
@@ -152,9 +142,7 @@ def test_max_cost_stops_cleanly_before_a_call_would_cross_it_and_a_rerun_continu
     config = dataclasses.replace(
         model_config(jobs=1, max_cost=2.0), writer=WriterConfig(model=MODEL, output_tokens=100)
     )
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, tmp_path / "out", checker, config)
+    server, result = build_scripted(repo, tmp_path / "out", checker, monkeypatch, answers(), config)
     first = asked(server)
     model = result.summary()["model"]
     assert 0 < len(first) < 4  # a page costs about $1 at this price
@@ -163,9 +151,9 @@ def test_max_cost_stops_cleanly_before_a_call_would_cross_it_and_a_rerun_continu
     assert len(model["pages_pending"]) == 4 - len(first)
 
     unlimited = dataclasses.replace(config, limits=RunLimits())
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, tmp_path / "out", checker, unlimited)
+    server, result = build_scripted(
+        repo, tmp_path / "out", checker, monkeypatch, answers(), unlimited
+    )
     assert sorted(asked(server)) == sorted(set(ALL) - set(first))
 
 
@@ -205,9 +193,7 @@ def test_a_build_killed_mid_way_asks_no_finished_page_again(
     assert len(finished) == 2
     assert sorted(p.stem for p in (output / "model" / "pages").glob("*.json")) == sorted(finished)
 
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, output, checker)
+    server, result = build_scripted(repo, output, checker, monkeypatch, answers())
     assert sorted(asked(server)) == sorted(set(ALL) - set(finished))
     # the finished pages are taken from their records, not even replayed from the cache
     assert sorted(result.summary()["model"]["asked"]) == sorted(set(ALL) - set(finished))
@@ -222,9 +208,9 @@ def test_a_429_with_retry_after_is_waited_out(
         "match": {"contains": marker("report")},
         "error": {"status": 429, "message": "slow down", "retry_after": 1},
     }
-    with ScriptedServer([slow_down, *answers()]) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, tmp_path / "out", checker)
+    server, result = build_scripted(
+        repo, tmp_path / "out", checker, monkeypatch, [slow_down, *answers()]
+    )
     report = [r for r in server.requests if marker("report") in r.body["messages"][1]["content"]]
     assert len(report) == 2
     assert report[1].received_at - report[0].received_at >= 1.0
@@ -251,9 +237,7 @@ def test_the_models_reads_become_footprints_of_the_pages_research(
             },
         ],
     }
-    with ScriptedServer([reads, *answers()]) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker)
+    server, _ = build_scripted(repo, output, checker, monkeypatch, [reads, *answers()])
     [_, answer] = [b for b in server.bodies() if marker("shop") in b["messages"][1]["content"]]
     results = [m["content"] for m in answer["messages"] if m["role"] == "tool"]
     assert results[0].startswith("# File: util/numbers.py\n4 | def clamp(")
@@ -276,9 +260,7 @@ def test_a_build_replays_from_the_response_cache_with_no_model(
     repo = built(tmp_path, checker, monkeypatch)
     fresh = tmp_path / "fresh"
     shutil.copytree(tmp_path / "out" / "model" / "responses", fresh / "model" / "responses")
-    with ScriptedServer([]) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, fresh, checker)
+    server, result = build_scripted(repo, fresh, checker, monkeypatch, [])
     assert server.requests == []
     model = result.summary()["model"]
     assert sorted(model["asked"]) == sorted(ALL) and model["calls"] == 0
@@ -294,9 +276,8 @@ def test_a_parent_is_asked_again_when_a_childs_summary_changes(
     repo = built(tmp_path, checker, monkeypatch)
     text = repo / "util" / "text.py"
     text.write_text(text.read_text().replace('"-".join', '"_".join'))
-    with ScriptedServer(answers({"util": guide("util", "Clamps numbers, slugs text.")})) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, tmp_path / "out", checker)
+    script = answers({"util": guide("util", "Clamps numbers, slugs text.")})
+    server, _ = build_scripted(repo, tmp_path / "out", checker, monkeypatch, script)
     assert asked(server) == ["util", "overview"]
     assert (
         "- [util](util.md): Clamps numbers, slugs text.\n"
@@ -309,11 +290,8 @@ def test_pages_asks_only_for_the_pages_named(
 ) -> None:
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(
-            repo, output, checker, model_config(pages=frozenset({"util", "shop"}))
-        )
+    config = model_config(pages=frozenset({"util", "shop"}))
+    server, result = build_scripted(repo, output, checker, monkeypatch, answers(), config)
     assert sorted(asked(server)) == ["shop", "util"]
     assert sorted(result.summary()["model"]["pages_pending"]) == ["overview", "report"]
     assert "not among --pages" in (output / "pages" / "report.md").read_text()

@@ -21,10 +21,9 @@ import pytest
 from build_helpers import checker_fixture, needs_mermaid  # noqa: F401
 from test_writer_pack import (
     answers,
-    build_with_model,
+    build_scripted,
     guide,
     marker,
-    serve,
     written_shop,
 )
 from test_writer_subpages import ORDERS, TOTALS, script
@@ -32,7 +31,6 @@ from test_writer_subpages import ORDERS, TOTALS, script
 from cocowiki.ask import ask
 from cocowiki.ask.command import run_ask_command
 from cocowiki.mermaid import MermaidChecker
-from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid
 
@@ -118,9 +116,7 @@ def test_ask_finds_a_model_page_rewritten_after_an_edit(
     text = repo / "util" / "text.py"
     text.write_text(text.read_text().replace('"-".join', '"_".join'))
     util = guide("util").replace("The util module", "The zeugmatic util module")
-    with ScriptedServer(answers({"util": util})) as server:
-        serve(server, monkeypatch)
-        build_with_model(repo, output, checker)
+    server, _ = build_scripted(repo, output, checker, monkeypatch, answers({"util": util}))
     assert len(server.requests) == 1
     assert [s.page for s in ask(repo, output, "zeugmatic").sections] == ["util"]
     assert ask(repo, output, "quixotic").sections == []

@@ -20,14 +20,21 @@ from typing import Any
 import pytest
 from build_helpers import checker_fixture, needs_mermaid, sections_of  # noqa: F401
 from test_incremental import make_shop
-from test_writer_pack import answers, asked, build_with_model, guide, marker, model_config, serve
+from test_writer_pack import (
+    answers,
+    asked,
+    build_scripted,
+    build_with_model,
+    guide,
+    marker,
+    model_config,
+)
 
 from cocowiki.config import load_config
 from cocowiki.mermaid import MermaidChecker
 from cocowiki.pages import BuildError
 from cocowiki.pages.settings import build_config
 from cocowiki.verify.command import run_verify_command
-from tiffany.models.testing import ScriptedServer
 
 pytestmark = needs_mermaid
 
@@ -102,9 +109,9 @@ def test_a_sub_module_call_writes_sub_pages_first_and_summarises_them_into_the_p
 ) -> None:
     repo = make_shop(tmp_path)
     output = tmp_path / "out"
-    with ScriptedServer(script()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(repo, output, checker, model_config(jobs=1))
+    server, result = build_scripted(
+        repo, output, checker, monkeypatch, script(), model_config(jobs=1)
+    )
     bodies = [b for b in server.bodies() if about(b) in ("shop", ORDERS, TOTALS)]
     assert [about(b) for b in bodies] == ["shop", ORDERS, TOTALS, ORDERS, "shop"]
 
@@ -162,9 +169,7 @@ def test_a_sub_module_call_writes_sub_pages_first_and_summarises_them_into_the_p
     assert verified["pages"] == 6 and verified["pages_failed"] == []
 
     # a clean rerun asks nothing and keeps the sub-pages
-    with ScriptedServer([]) as server:
-        serve(server, monkeypatch)
-        again = build_with_model(repo, output, checker)
+    server, again = build_scripted(repo, output, checker, monkeypatch, [])
     assert server.requests == [] and again.recomputed == []
     assert [p.id for p in again.pages] == [p.id for p in result.pages]
     assert (output / "pages" / f"{TOTALS}.md").read_text()
@@ -181,11 +186,9 @@ def test_pages_are_written_first_in_the_order_given(
         load_config(output), model="openai:page-model", pages="util, shop", jobs=1
     )
     assert config.limits.pages == ("util", "shop")
-    with ScriptedServer(answers()) as server:
-        serve(server, monkeypatch)
-        result = build_with_model(
-            repo, output, checker, model_config(jobs=1, pages=("util", "shop"))
-        )
+    server, result = build_scripted(
+        repo, output, checker, monkeypatch, answers(), model_config(jobs=1, pages=("util", "shop"))
+    )
     assert asked(server) == ["util", "shop"]  # leaf-first alone would ask shop first
     assert sorted(result.summary()["model"]["pages_pending"]) == ["overview", "report"]
 
