@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agent_fixtures import env_for
 
-from tiffany.models.testing import ScriptedServer
+from tiffany.models.testing import RecordedRequest, ScriptedServer
+from tokimon.trace import read_trace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -111,3 +113,68 @@ def chat_ui(
             process.kill()
             raise
         assert code == 0, log.read_text()
+
+
+@contextmanager
+def scripted_chat_ui(
+    script: list[dict[str, Any]], repo: Path, tmp_path: Path
+) -> Iterator[tuple[ScriptedServer, Served]]:
+    """The scripted model server and ``tokimon chat-ui`` on it. On a failure the error
+    notes what the model received (:func:`explained`); at the end the model's hanging
+    answers are let go first, as a chat-ui whose model call hangs does not exit on SIGTERM
+    until that call ends."""
+    with (
+        ScriptedServer(script) as model,
+        chat_ui(repo, model, tmp_path) as ui,
+        explained(model, ui, repo),
+    ):
+        try:
+            yield model, ui
+        finally:
+            model.release()
+
+
+@contextmanager
+def explained(model: ScriptedServer, served: Served, repo: Path) -> Iterator[None]:
+    """On a failure, note what the model server received and what the server logged.
+
+    Scripted answers go to requests in the order they come, so a test that fails because
+    a step got another step's answer is only understood with the list of requests: which
+    came, in what order, from which prompt, and whether a model call was retried.
+    """
+    try:
+        yield
+    except BaseException as error:
+        error.add_note(explanation(model, served, repo))
+        raise
+
+
+def explanation(model: ScriptedServer, served: Served, repo: Path) -> str:
+    lines = [f"the model server received {len(model.requests)} request(s):"]
+    start = model.requests[0].received_at if model.requests else 0.0
+    lines += [
+        f"  {n}. +{r.received_at - start:.3f} s {_summary(r)}"
+        for n, r in enumerate(model.requests, 1)
+    ]
+    for trace in sorted((repo / ".tokimon" / "runs").glob("*/trace.jsonl")):
+        calls = [r for r in read_trace(trace) if str(r.get("kind", "")).startswith("model.call.")]
+        lines.append(f"model calls in {trace.parent.name}:")
+        lines += [
+            f"  #{r.get('seq')} {r.get('kind')} {r.get('call_id')} {r.get('task_name')}"
+            + (f" ({r.get('error_kind')}: {r.get('error')})" if "error" in r else "")
+            for r in calls
+        ]
+    log = served.log.read_text(errors="replace") if served.log.exists() else ""
+    lines.append("the server's log ends with:\n" + (log[-3000:] or "(nothing)"))
+    return "\n".join(lines)
+
+
+def _summary(request: RecordedRequest) -> str:
+    body = request.body if isinstance(request.body, dict) else {}
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    system = next((str(m.get("content")) for m in messages if m.get("role") == "system"), "")
+    last = messages[-1] if messages else {}
+    said = str(last.get("content") or "")
+    calls = [c.get("function", {}).get("name") for c in last.get("tool_calls") or []]
+    shown = " ".join(said.split())[:70] or f"calls {calls}"
+    return f"{request.path} [{' '.join(system.split()[:6])}...] last {last.get('role')}: {shown!r}"

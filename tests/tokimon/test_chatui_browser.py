@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from agent_fixtures import FIX_STEP, FIXING_TURNS, GOAL, call, copy_repo, plan
 from agent_fixtures import clean_env as clean_env
-from chatui_fixtures import CHROMIUM, CHROMIUM_FLAGS, Served, chat_ui, git_init
+from chatui_fixtures import CHROMIUM, CHROMIUM_FLAGS, Served, chat_ui, git_init, scripted_chat_ui
 
 from tiffany.models.testing import ScriptedServer
 
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 CHAT = {"system_contains": "talking with a developer"}
+OFFER = {"text": "I can start a run for that.", "match": CHAT}
 ANSWER = "`parse` checks the month, then the **day** against 31, so 2023-02-30 passes."
 COUNT_DELTAS = """
 window.__deltas = 0;
@@ -71,6 +72,15 @@ def open_page(context: playwright_api.BrowserContext, url: str) -> playwright_ap
     expect(page.locator("body")).to_have_attribute("data-live", "true")
     assert not errors, errors
     return page
+
+
+def run_from_the_answer(page: playwright_api.Page) -> None:
+    """Ask for the goal, wait for the model's answer, then press "Run" on the question."""
+    page.get_by_role("textbox", name="Message").fill(GOAL)
+    page.get_by_role("button", name="Send").click()
+    log = page.get_by_role("log")
+    expect(log.locator("[data-role=assistant][data-state=done]")).to_contain_text("start a run")
+    log.locator("[data-role=user]").get_by_role("button", name="Run").click()
 
 
 def test_chat_streams_shows_tools_survives_reload_in_two_tabs(
@@ -138,10 +148,7 @@ def test_a_run_from_the_conversation_reaches_succeeded_and_shows_its_diff(
 ) -> None:
     repo = copy_repo(tmp_path)
     git_init(repo)
-    with (
-        ScriptedServer([plan(FIX_STEP), *FIXING_TURNS]) as model,
-        chat_ui(repo, model, tmp_path) as ui,
-    ):
+    with scripted_chat_ui([plan(FIX_STEP), *FIXING_TURNS], repo, tmp_path) as (_, ui):
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = open_page(context, ui.url)
         page.get_by_role("textbox", name="Message").fill(f"/run {GOAL}")
@@ -173,22 +180,11 @@ def test_a_run_from_the_conversation_reaches_succeeded_and_shows_its_diff(
 
 def test_stop_a_run_then_resume_it(browser: playwright_api.Browser, tmp_path: Path) -> None:
     repo = copy_repo(tmp_path)
-    script = [
-        # repeat: a chat request sent again under load must not take the planner's answer
-        {"text": "I can start a run for that.", "match": CHAT, "repeat": True},
-        plan(FIX_STEP),
-        call("read_file", path="dates.py"),
-        {"fault": "hang"},
-        *FIXING_TURNS,
-    ]
-    with ScriptedServer(script) as model, chat_ui(repo, model, tmp_path) as ui:
+    script = [OFFER, plan(FIX_STEP), call("read_file", path="dates.py"), {"fault": "hang"}]
+    with scripted_chat_ui([*script, *FIXING_TURNS], repo, tmp_path) as (model, ui):
         context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme="dark")
         page = open_page(context, ui.url)
-        page.get_by_role("textbox", name="Message").fill(GOAL)
-        page.get_by_role("button", name="Send").click()
-        log = page.get_by_role("log")
-        expect(log.locator("[data-role=assistant][data-state=done]")).to_contain_text("start a run")
-        log.locator("[data-role=user]").get_by_role("button", name="Run").click()
+        run_from_the_answer(page)
         steps = page.get_by_role("table", name="Steps")
         expect(steps.locator("tr[data-step=fix]")).to_have_attribute("data-state", "RUNNING")
         model.wait_for_requests(3)  # the worker's second call hangs
@@ -202,6 +198,54 @@ def test_stop_a_run_then_resume_it(browser: playwright_api.Browser, tmp_path: Pa
         runs = page.get_by_role("list", name="Runs")
         expect(runs.locator("button")).to_have_count(1)
         expect(runs.locator("button")).to_contain_text("succeeded")
+        context.close()
+
+
+def test_a_run_whose_state_comes_late_still_shows_what_it_did_meanwhile(
+    browser: playwright_api.Browser, tmp_path: Path
+) -> None:
+    """The run panel starts from ``GET /api/runs/ID`` and adds the records that stream in.
+
+    On a loaded machine that answer can come back after the run has planned and started
+    its step. The page used to drop the records that arrived meanwhile: the panel then had
+    no step row for good, listed the worker's ``read_file`` as ``plan · read_file`` after a
+    ``model → read_file`` (as if the planner had got the worker's answer, which is how the
+    stop/resume test's failures in CI read), and a test waiting for the step to be RUNNING
+    waited in vain. Here both answers (the run started, the Run button) are held back
+    until the worker is in its second model call, then handed over, the older one last.
+    """
+    repo = copy_repo(tmp_path)
+    slow_plan = {**plan(FIX_STEP), "delay": 2.0}  # the run's state is read while it plans
+    script = [OFFER, slow_plan, call("read_file", path="dates.py"), {"fault": "hang"}]
+    with scripted_chat_ui(script, repo, tmp_path) as (model, ui):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = open_page(context, ui.url)
+        held: list[tuple[playwright_api.Route, playwright_api.APIResponse]] = []
+        run_state = re.compile(r".*/api/runs/run-[^/]+$")
+        page.route(run_state, lambda route: held.append((route, route.fetch())))
+        run_from_the_answer(page)
+        for _ in range(1200):  # Playwright waits, so that the route is served meanwhile
+            if len(model.requests) >= 4:
+                break
+            page.wait_for_timeout(50)
+        assert len(model.requests) == 4 and len(held) == 2
+        for route, response in reversed(held):
+            route.fulfill(response=response)
+        page.unroute(run_state)
+
+        steps = page.get_by_role("table", name="Steps")
+        expect(steps.locator("tr[data-step=fix]")).to_have_attribute("data-state", "RUNNING")
+        expect(steps.locator("tr[data-step=fix] td").nth(3)).to_have_text("read_file")
+        calls = page.get_by_role("list", name="Calls").locator("li")
+        model_call = "model scripted-agent"
+        expect(calls).to_have_text(
+            [
+                "plan · list_dir",
+                re.compile(rf"^{model_call} → text "),
+                re.compile(rf"^{model_call} → read_file "),
+                "fix · read_file",
+            ]
+        )
         context.close()
 
 

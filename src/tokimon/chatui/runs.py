@@ -146,10 +146,13 @@ class RunControl:
     def detail(self, run_id: str) -> dict[str, Any]:
         """``inspect --json``, its trace, each step's attempts, lessons and the report."""
         paths = self.space.find(run_id)
+        # The trace first: every state change is saved before it is traced, so the steps
+        # read after it are at least as new, and the page adds the records that follow.
+        trace = self._cli(inspect_command, paths.id, trace=True)["events"]
         shown = self._cli(inspect_command, paths.id)
         shown["id"] = paths.id
         shown["here"] = paths.id in self.active
-        shown["trace"] = self._cli(inspect_command, paths.id, trace=True)["events"]
+        shown["trace"] = trace
         shown["attempts"] = {
             step["id"]: self._cli(inspect_command, paths.id, step=step["id"]).get("attempts", [])
             for step in shown.get("steps", [])

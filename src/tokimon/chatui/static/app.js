@@ -20,7 +20,8 @@ const ui = {
   busy: false,         // an answer is streaming in it
   streaming: null,     // { node, body, text } of the answer being streamed
   tools: new Map(),    // tool call id -> details node
-  run: null,           // the run in the panel: { id, steps, calls, status, here }
+  run: null,           // the run in the panel: { id, steps, calls, status, here, seq }
+  opening: null,       // the run being fetched: { id, token, records } (its live records meanwhile)
   seq: 0,
 };
 
@@ -272,10 +273,16 @@ async function refreshRuns() {
 }
 
 function newRunState(id) {
-  return { id, steps: new Map(), calls: [], status: "", phase: "", here: false, trace: [] };
+  return { id, steps: new Map(), calls: [], status: "", phase: "", here: false, trace: [], seq: 0 };
 }
 
 function applyTrace(run, record) {
+  // A record can come twice, in a fetched trace and live; its seq (the trace's, growing
+  // across resumes) says whether the panel has it already.
+  if (typeof record.seq === "number") {
+    if (record.seq <= run.seq) return;
+    run.seq = record.seq;
+  }
   run.trace.push(record);
   const kind = record.kind;
   if (kind === "plan.accepted" || kind === "workflow.start" || kind === "workflow.resume") {
@@ -336,8 +343,19 @@ function drawRun() {
   document.body.dataset.runStatus = run.status;
 }
 
+// The run's records that arrive while its state is fetched are kept and applied on top of
+// it: the fetched trace ends where the server read it, and on a busy machine a starting run
+// has planned and started its steps before the answer is back (dropping them left the
+// panel without steps for good). When a run is opened twice at once, the last call wins.
+let openings = 0;
 async function openRun(id) {
-  const data = await api("GET", `/api/runs/${id}`);
+  const kept = ui.opening && ui.opening.id === id ? ui.opening.records : [];
+  const opening = { id, token: ++openings, records: kept };
+  ui.opening = opening;
+  const data = await api("GET", `/api/runs/${id}`).finally(() => {
+    if (ui.opening === opening) ui.opening = null;
+  });
+  if (opening.token !== openings) return;  // opened again meanwhile: that answer is newer
   const run = newRunState(data.id);
   for (const record of data.trace) applyTrace(run, record);
   for (const step of data.steps || []) {
@@ -346,6 +364,9 @@ async function openRun(id) {
     run.steps.set(step.id, row);
   }
   Object.assign(run, { goal: data.goal, status: data.status, here: data.here, report: data.report, reportMd: data.report_md, lessons: data.lessons });
+  const seen = run.seq;
+  for (const record of opening.records) applyTrace(run, record);
+  if (run.seq > seen) run.here = true;  // it went on after the fetched trace: it is running
   ui.run = run;
   $("diff").hidden = true;
   drawRun();
@@ -396,6 +417,7 @@ function onEvent(event) {
     case "chat.created": refreshChats(); break;
     case "run.started": refreshRuns(); if (mine && (!ui.run || ui.run.id !== event.run)) openRun(event.run); break;
     case "run.trace":
+      if (ui.opening && ui.opening.id === event.run) ui.opening.records.push(event.record);
       if (ui.run && ui.run.id === event.run) {
         ui.run.here = true;
         applyTrace(ui.run, event.record);
@@ -403,7 +425,10 @@ function onEvent(event) {
       }
       if (event.record && event.record.kind === "run.end") refreshRuns();
       break;
-    case "run.ended": refreshRuns(); if (ui.run && ui.run.id === event.run) openRun(event.run); break;
+    case "run.ended":
+      refreshRuns();
+      if ((ui.run && ui.run.id === event.run) || (ui.opening && ui.opening.id === event.run)) openRun(event.run);
+      break;
   }
 }
 
