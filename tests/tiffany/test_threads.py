@@ -3,6 +3,9 @@ woken through its self-pipe, not by polling (virtual time stands still while a t
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -134,3 +137,54 @@ def test_to_thread_on_the_real_clock_wakes_without_polling() -> None:
     assert tiffany.run(main, instruments=[waits]) == "done"
     assert waits.timeouts.count(None) >= 1
     assert len(waits.timeouts) <= 3, f"polled instead of waiting: {waits.timeouts}"
+
+
+def test_calls_share_at_most_max_threads_workers_and_reuse_them() -> None:
+    """Eight calls at once on a kernel of two threads run on two workers, and later
+    calls reuse them rather than start new ones."""
+    both_running = threading.Barrier(2)
+    seen: set[int] = set()
+
+    def work() -> None:
+        seen.add(threading.get_ident())
+        both_running.wait(timeout=30)  # only two run at once; each pair meets here
+
+    async def main() -> None:
+        async with tiffany.TaskGroup() as group:
+            for _ in range(8):
+                await group.spawn(tiffany.to_thread, work)
+        for _ in range(3):
+            seen.add(await tiffany.to_thread(threading.get_ident))
+
+    kernel = tiffany.Kernel(clock=VirtualClock(), max_threads=2)
+    kernel.run(main)
+    assert len(seen) == 2
+
+
+_ABANDONS_A_HANGING_CALL = """
+import threading, tiffany
+
+async def main():
+    started = threading.Event()
+    async def call():
+        await tiffany.to_thread(lambda: (started.set(), threading.Event().wait()), cancellable=True)
+    task = await tiffany.spawn(call)
+    await tiffany.to_thread(started.wait)
+    await task.cancel()
+    print("cancelled", flush=True)
+
+tiffany.run(main)
+"""
+
+
+def test_a_program_exits_while_an_abandoned_call_still_hangs() -> None:
+    """A cancellable call whose caller walked away (a model request that never answers)
+    does not keep the process alive once the kernel has finished."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ABANDONS_A_HANGING_CALL],
+        capture_output=True,
+        text=True,
+        timeout=120,  # a failure detector only: the fixed program exits at once
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert (done.returncode, done.stdout) == (0, "cancelled\n"), done.stderr

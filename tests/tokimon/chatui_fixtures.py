@@ -120,18 +120,13 @@ def scripted_chat_ui(
     script: list[dict[str, Any]], repo: Path, tmp_path: Path
 ) -> Iterator[tuple[ScriptedServer, Served]]:
     """The scripted model server and ``tokimon chat-ui`` on it. On a failure the error
-    notes what the model received (:func:`explained`); at the end the model's hanging
-    answers are let go first, as a chat-ui whose model call hangs does not exit on SIGTERM
-    until that call ends."""
+    notes what the model received (:func:`explained`)."""
     with (
         ScriptedServer(script) as model,
         chat_ui(repo, model, tmp_path) as ui,
         explained(model, ui, repo),
     ):
-        try:
-            yield model, ui
-        finally:
-            model.release()
+        yield model, ui
 
 
 @contextmanager

@@ -8,6 +8,7 @@ screenshots used in ``docs/tokimon/chat-ui.md``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -276,6 +277,26 @@ def test_refused_without_the_token_or_from_a_foreign_host_or_origin(tmp_path: Pa
             "Content-Type": "application/json",
         }
         assert ui.request("POST", "/api/chats", same, "{}")[0] == 201
+
+
+def test_sigterm_stops_it_while_the_model_hangs_and_keeps_the_question(tmp_path: Path) -> None:
+    """The model never answers: SIGTERM still ends the server with 0 (the fixture's exit
+    check), and the question asked is in the conversation's file."""
+    repo = copy_repo(tmp_path)
+    with ScriptedServer([{"fault": "hang"}]) as model, chat_ui(repo, model, tmp_path) as ui:
+        headers = {
+            "Cookie": f"tokimon-chat-{ui.port}={ui.token}",
+            "Origin": f"http://127.0.0.1:{ui.port}",
+            "Content-Type": "application/json",
+        }
+        status, _, body = ui.request("POST", "/api/chats", headers, "{}")
+        assert status == 201
+        chat = json.loads(body)["id"]
+        question = json.dumps({"text": "Why does parse accept 2023-02-30?"})
+        assert ui.request("POST", f"/api/chats/{chat}/messages", headers, question)[0] == 202
+        model.wait_for_requests(1)
+    saved = (repo / ".tokimon" / "chats" / f"{chat}.jsonl").read_text()
+    assert "Why does parse accept 2023-02-30?" in saved
 
 
 def test_the_first_line_and_a_remote_host_refused(tmp_path: Path) -> None:
