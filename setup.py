@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -168,12 +169,24 @@ class CompileKernel(build_ext):
         if self._failure is not None:
             compile_failed(self._failure)
             return
+        self._drop_stale_extensions()
         try:
             super().run()
         except Exception as exc:  # a compiler's failure has no single exception type
             for path in self.get_outputs():  # half a compiled kernel would not import
                 Path(path).unlink(missing_ok=True)
             compile_failed(f"{type(exc).__name__}: {exc}")
+
+    def _drop_stale_extensions(self) -> None:
+        """Remove compiled modules an earlier build left in the build folder that this one
+        does not make (a module taken off the list): the wheel packs the whole folder, and
+        such a module would not import from this build's shared library."""
+        keep = {Path(path).resolve() for path in self.get_outputs()}
+        suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+        build_lib = Path(self.build_lib)
+        for path in [*build_lib.glob(f"tiffany/*{suffix}"), *build_lib.glob(f"tiffany__*{suffix}")]:
+            if path.resolve() not in keep:
+                path.unlink()
 
 
 setup(

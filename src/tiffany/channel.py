@@ -8,7 +8,8 @@ from typing import Generic, TypeVar
 
 from .errors import ClosedChannelError, EndOfChannel, WouldBlock
 from .task import Task
-from .traps import block, turn_used_up, yield_now
+from .traps import block, yield_now
+from .turns import turn_used_up
 
 T = TypeVar("T")
 

@@ -81,7 +81,7 @@ class Kernel:
         self._ncancelled = 0  # active scopes whose cancel was called
         self._aging_interval = aging_interval
         #: Operations that could have blocked but did not, allowed in one step before the
-        #: task is made to yield (see ``traps.turn_used_up``).
+        #: task is made to yield (see ``turns.turn_used_up``).
         self.cooperative_limit = cooperative_limit
         self._coop_left = cooperative_limit
         self._steps = 0  # tasks stepped so far: the clock that aging counts in

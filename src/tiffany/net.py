@@ -19,7 +19,10 @@ from typing import Any
 from .api import notify_closing, to_thread, wait_readable, wait_writable
 from .errors import ClosedResourceError
 from .group import TaskGroup
-from .traps import turn_used_up, yield_now
+from .io import READ, WRITE, IORegistry
+from .runstate import RUNSTATE, current_kernel
+from .traps import Setup, block, yield_now
+from .turns import turn_used_up
 
 log = logging.getLogger("tiffany.net")
 
@@ -40,6 +43,7 @@ class SocketStream:
         self._closed = False
         self._drained = False  # the last read emptied the socket's receive buffer
         self._pending = bytearray()  # read from the socket, not yet handed to a caller
+        self._waits: tuple[IORegistry, Setup, Setup] | None = None  # see _wait_setup
 
     async def recv(self, max_bytes: int = DEFAULT_RECV) -> bytes:
         """Up to ``max_bytes`` bytes, waiting for some; ``b""`` when the peer closed."""
@@ -53,11 +57,11 @@ class SocketStream:
         if self._drained:
             # In request/response traffic the answer is never there yet when the last
             # read emptied the buffer: wait first rather than pay for a failed system call.
-            await wait_readable(sock)
+            await block("wait readable", self._wait_setup(READ))
         size = max(max_bytes, DEFAULT_RECV)  # read big, so we know when we drained it
         data = _recv_now(sock, size)
         while data is None:
-            await wait_readable(sock)
+            await block("wait readable", self._wait_setup(READ))
             data = _recv_now(sock, size)
         self._drained = len(data) < size
         if len(data) > max_bytes:
@@ -86,11 +90,23 @@ class SocketStream:
         while view:
             sent = _send_now(sock, view)
             if sent is None:
-                await wait_writable(sock)
+                await block("wait writable", self._wait_setup(WRITE))
             else:
                 view = view[sent:]
         if turn_used_up():
             await yield_now()
+
+    def _wait_setup(self, events: int) -> Setup:
+        """The setup of a block trap that waits until this socket is ready for ``events``.
+
+        Made once per kernel rather than per wait, as ``tiffany.wait_readable`` does: a
+        busy connection waits thousands of times a second.
+        """
+        waits = self._waits
+        io = (RUNSTATE.kernel or current_kernel()).io  # the common case without a call
+        if waits is None or waits[0] is not io:
+            waits = self._waits = (io, io.wait(self.socket, READ), io.wait(self.socket, WRITE))
+        return waits[1] if events == READ else waits[2]
 
     def send_eof(self) -> None:
         """Close the writing half: the peer's ``recv`` returns ``b""``, reading goes on."""
@@ -102,6 +118,7 @@ class SocketStream:
         if self._closed:
             return
         self._closed = True
+        self._waits = None
         notify_closing(self.socket)
         self.socket.close()
 
@@ -168,6 +185,7 @@ class Listener:
         if self._closed:
             return
         self._closed = True
+        self._waits = None
         notify_closing(self.socket)
         self.socket.close()
         if self._unlink_path is not None:

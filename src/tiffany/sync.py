@@ -13,7 +13,8 @@ from types import TracebackType
 from .cancel import CancelScope
 from .runstate import current_kernel
 from .task import Task
-from .traps import turn_used_up, yield_now
+from .traps import yield_now
+from .turns import turn_used_up
 from .waitqueue import WaitQueue
 
 

@@ -15,8 +15,6 @@ import types
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from .runstate import RUNSTATE
-
 if TYPE_CHECKING:
     from .task import Task
 
@@ -60,22 +58,6 @@ def sleep_until(deadline: float) -> Generator[Any, Any, None]:
         yield (BLOCK, "sleep forever", _never_woken)
     else:
         yield (SLEEP, deadline, True)
-
-
-def turn_used_up() -> bool:
-    """Count one operation that could have blocked but did not; True when the task
-    should yield now.
-
-    After ``Kernel.cooperative_limit`` such operations in one step, the caller yields
-    (``if turn_used_up(): await yield_now()``), so a task whose operations never block
-    still lets others run and still sees cancellation. A plain function, not a trap, to
-    keep the non-blocking fast paths fast.
-    """
-    kernel = RUNSTATE.kernel
-    if kernel is None:
-        return False
-    kernel._coop_left -= 1
-    return kernel._coop_left <= 0
 
 
 @types.coroutine
