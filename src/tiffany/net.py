@@ -86,13 +86,16 @@ class SocketStream:
         if self._closed:
             raise ClosedResourceError("send on a closed stream")
         sock = self.socket
-        view = memoryview(data)
-        while view:
-            sent = _send_now(sock, view)
-            if sent is None:
-                await block("wait writable", self._wait_setup(WRITE))
-            else:
-                view = view[sent:]
+        sent = _send_now(sock, data)  # a small message usually goes in one call
+        size = data.nbytes if isinstance(data, memoryview) else len(data)
+        if sent != size:
+            view = memoryview(data).cast("B")[sent or 0 :]
+            while view:
+                if sent is None:
+                    await block("wait writable", self._wait_setup(WRITE))
+                sent = _send_now(sock, view)
+                if sent is not None:
+                    view = view[sent:]
         if turn_used_up():
             await yield_now()
 
@@ -214,7 +217,7 @@ def _recv_now(sock: socket.socket, size: int) -> bytes | None:
         return None
 
 
-def _send_now(sock: socket.socket, view: memoryview) -> int | None:
+def _send_now(sock: socket.socket, view: bytes | bytearray | memoryview) -> int | None:
     try:
         return sock.send(view)
     except BlockingIOError:
