@@ -102,8 +102,8 @@ class SocketStream:
     def _wait_setup(self, events: int) -> Setup:
         """The setup of a block trap that waits until this socket is ready for ``events``.
 
-        Made once per kernel rather than per wait, as ``tiffany.wait_readable`` does: a
-        busy connection waits thousands of times a second.
+        Made once per kernel, where ``tiffany.wait_readable`` makes one per wait: a busy
+        connection waits thousands of times a second.
         """
         waits = self._waits
         io = (RUNSTATE.kernel or current_kernel()).io  # the common case without a call
@@ -188,7 +188,6 @@ class Listener:
         if self._closed:
             return
         self._closed = True
-        self._waits = None
         notify_closing(self.socket)
         self.socket.close()
         if self._unlink_path is not None:
